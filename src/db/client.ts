@@ -1,0 +1,55 @@
+/**
+ * The minimal SQL surface the package needs, satisfied by PGlite and (through a tiny adapter) by
+ * `pg`. Keeping it this small is what lets the same code and tests run on both.
+ */
+export interface QueryResult<T> {
+  rows: T[];
+}
+
+export interface SqlTx {
+  query<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<QueryResult<T>>;
+  exec(text: string): Promise<unknown>;
+}
+
+export interface SqlClient extends SqlTx {
+  transaction<T>(fn: (tx: SqlTx) => Promise<T>): Promise<T>;
+}
+
+/** Who a statement runs as, the way Supabase's API sets it (role + `request.jwt.claims`). */
+export type Actor =
+  | { role: 'anon' }
+  | { role: 'authenticated'; userId: string }
+  | { role: 'service_role' }
+  | { role: 'superuser' };
+
+/** Claims as Supabase's API gateway puts them in `request.jwt.claims` (none for the superuser). */
+export function claimsOf(actor: Actor): Record<string, unknown> | null {
+  switch (actor.role) {
+    case 'anon':
+      return { role: 'anon' };
+    case 'service_role':
+      return { role: 'service_role' };
+    case 'authenticated':
+      return { role: 'authenticated', sub: actor.userId, aud: 'authenticated' };
+    case 'superuser':
+      return null;
+  }
+}
+
+/** Sets role and claims for the rest of the current transaction (`set local`, as PostgREST does). */
+export async function actAs(tx: SqlTx, actor: Actor): Promise<void> {
+  const claims = claimsOf(actor);
+  if (!claims) return;
+  await tx.query(`select set_config('request.jwt.claims', $1, true), set_config('role', $2, true)`, [
+    JSON.stringify(claims),
+    actor.role,
+  ]);
+}
+
+/** Runs `fn` in its own transaction as `actor`; role and claims end with the transaction. */
+export function withActor<T>(db: SqlClient, actor: Actor, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await actAs(tx, actor);
+    return fn(tx);
+  });
+}

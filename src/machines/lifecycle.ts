@@ -1,0 +1,268 @@
+/**
+ * The upload lifecycle: the single source of truth.
+ *
+ * A pure, invoke-free XState v5 machine. The SQL transition table, the status enum and the
+ * Mermaid diagram in `docs/lifecycle.md` are generated from it (`npm run generate`), and the
+ * property tests use its pure {@link transitionLifecycle} as the oracle for the database.
+ *
+ * Guards take their facts from the event (`finalize.requirementsMet`) or the context
+ * (`attempt`/`maxAttempts`), so the machine never does I/O.
+ */
+import {
+  assign,
+  initialTransition,
+  setup,
+  transition,
+  type AnyStateMachine,
+  type AnyStateNode,
+  type SnapshotFrom,
+} from 'xstate';
+
+/** The database statuses, in the order of the Postgres enum `upload_lifecycle.upload_status`. */
+export const UPLOAD_STATUSES = ['draft', 'uploading', 'completed', 'failed'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+
+/** The lifecycle events, named as in the SQL `transitions.event` column. */
+export const LIFECYCLE_EVENTS = ['create', 'begin_upload', 'finalize', 'fail', 'retry'] as const;
+export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number];
+
+/** Who may cause a transition (documentation; the database enforces it with grants and RPCs). */
+export type LifecycleActor = 'owner' | 'service' | 'sweeper';
+
+/** Why an upload failed; `expired` is written by the sweep. */
+export type FailureReason = 'client_error' | 'validation' | 'expired' | (string & {});
+
+export type LifecycleEvent =
+  | { type: 'create' }
+  | { type: 'begin_upload' }
+  | { type: 'finalize'; requirementsMet: boolean }
+  | { type: 'fail'; reason: FailureReason }
+  | { type: 'retry' };
+
+export interface LifecycleContext {
+  /** Upload attempts made so far: 0 in draft, 1 after begin_upload, +1 per retry. */
+  attempt: number;
+  /** Upload attempts allowed by the entity's kind (`entity_kinds.max_attempts`). */
+  maxAttempts: number;
+  failureReason: FailureReason | null;
+}
+
+export interface LifecycleInput {
+  maxAttempts?: number;
+}
+
+/** Default for `entity_kinds.max_attempts`. */
+export const DEFAULT_MAX_ATTEMPTS = 3;
+
+/** Metadata of a state node: the database status it is, or `null` before the row exists. */
+interface StatusMeta {
+  status: UploadStatus | null;
+}
+
+/** Metadata of a transition: who may take it. */
+interface TransitionMeta {
+  actors: readonly LifecycleActor[];
+}
+
+/**
+ * The lifecycle machine. The initial state `absent` is "no row yet"; every other state is a
+ * database status.
+ *
+ * @example
+ * ```ts
+ * import { createActor } from 'xstate';
+ * const actor = createActor(lifecycleMachine, { input: { maxAttempts: 2 } }).start();
+ * actor.send({ type: 'create' });
+ * actor.send({ type: 'begin_upload' });
+ * actor.send({ type: 'finalize', requirementsMet: true });
+ * actor.getSnapshot().value; // 'completed'
+ * ```
+ */
+export const lifecycleMachine = setup({
+  types: {
+    context: {} as LifecycleContext,
+    events: {} as LifecycleEvent,
+    input: {} as LifecycleInput,
+  },
+  guards: {
+    requirements_met: ({ event }) => event.type === 'finalize' && event.requirementsMet,
+    attempts_left: ({ context }) => context.attempt < context.maxAttempts,
+  },
+  actions: {
+    start_attempt: assign({ attempt: ({ context }) => context.attempt + 1, failureReason: null }),
+    record_failure: assign({
+      failureReason: ({ event }) => (event.type === 'fail' ? event.reason : null),
+    }),
+  },
+}).createMachine({
+  id: 'upload_lifecycle',
+  initial: 'absent',
+  context: ({ input }) => ({
+    attempt: 0,
+    maxAttempts: input?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    failureReason: null,
+  }),
+  states: {
+    absent: {
+      meta: { status: null } satisfies StatusMeta,
+      on: {
+        create: { target: 'draft', meta: { actors: ['owner'] } satisfies TransitionMeta },
+      },
+    },
+    draft: {
+      meta: { status: 'draft' } satisfies StatusMeta,
+      on: {
+        begin_upload: {
+          target: 'uploading',
+          meta: { actors: ['owner'] } satisfies TransitionMeta,
+          actions: 'start_attempt',
+        },
+      },
+    },
+    uploading: {
+      meta: { status: 'uploading' } satisfies StatusMeta,
+      on: {
+        finalize: {
+          target: 'completed',
+          guard: 'requirements_met',
+          meta: { actors: ['owner', 'service'] } satisfies TransitionMeta,
+        },
+        fail: {
+          target: 'failed',
+          meta: { actors: ['owner', 'service', 'sweeper'] } satisfies TransitionMeta,
+          actions: 'record_failure',
+        },
+      },
+    },
+    completed: {
+      type: 'final',
+      meta: { status: 'completed' } satisfies StatusMeta,
+    },
+    failed: {
+      meta: { status: 'failed' } satisfies StatusMeta,
+      on: {
+        retry: {
+          target: 'uploading',
+          guard: 'attempts_left',
+          meta: { actors: ['owner'] } satisfies TransitionMeta,
+          actions: 'start_attempt',
+        },
+      },
+    },
+  },
+});
+
+export type LifecycleSnapshot = SnapshotFrom<typeof lifecycleMachine>;
+export type LifecycleState = keyof typeof lifecycleMachine.states;
+
+/** The database status a snapshot stands for (`null` before the row exists). */
+export function statusOf(snapshot: LifecycleSnapshot): UploadStatus | null {
+  const node = lifecycleMachine.states[snapshot.value as LifecycleState] as AnyStateNode | undefined;
+  return (node?.meta as StatusMeta | undefined)?.status ?? null;
+}
+
+/** The snapshot of a not-yet-created entity. */
+export function initialLifecycle(input: LifecycleInput = {}): LifecycleSnapshot {
+  const [snapshot] = initialTransition(lifecycleMachine, input);
+  return snapshot;
+}
+
+/**
+ * A lifecycle snapshot at a given database status, e.g. to replay a row read from the database.
+ */
+export function lifecycleAt(
+  status: UploadStatus,
+  context: Partial<LifecycleContext> = {},
+): LifecycleSnapshot {
+  const base = initialLifecycle({ maxAttempts: context.maxAttempts });
+  return lifecycleMachine.resolveState({
+    value: status,
+    context: { ...base.context, ...context },
+  });
+}
+
+export interface LifecycleStep {
+  /** Whether the event caused a transition (a refused event leaves the snapshot unchanged). */
+  accepted: boolean;
+  snapshot: LifecycleSnapshot;
+  from: UploadStatus | null;
+  to: UploadStatus | null;
+}
+
+/**
+ * The pure transition function of the lifecycle: the oracle the database must agree with.
+ *
+ * @example
+ * ```ts
+ * const step = transitionLifecycle(lifecycleAt('draft'), { type: 'finalize', requirementsMet: true });
+ * step.accepted; // false: draft → completed is forbidden
+ * ```
+ */
+export function transitionLifecycle(snapshot: LifecycleSnapshot, event: LifecycleEvent): LifecycleStep {
+  const from = statusOf(snapshot);
+  const [next] = transition(lifecycleMachine, snapshot, event);
+  const accepted = next !== snapshot && next.value !== snapshot.value;
+  return { accepted, snapshot: accepted ? next : snapshot, from, to: statusOf(next) };
+}
+
+/** One row of the lifecycle table: derived from the machine, never written by hand. */
+export interface LifecycleTransition {
+  from: UploadStatus | null;
+  event: LifecycleEventType;
+  to: UploadStatus;
+  guard: string | null;
+  /** Named actions the transition runs (the SQL trigger runs the same, by name). */
+  actions: readonly string[];
+  actors: readonly LifecycleActor[];
+}
+
+/** The lifecycle table of DESIGN.md §1, read off the machine's state nodes. */
+export const LIFECYCLE_TRANSITIONS: readonly LifecycleTransition[] = deriveTransitions(lifecycleMachine);
+
+/**
+ * Reads the lifecycle table off a machine shaped like {@link lifecycleMachine}: every state node
+ * declares its database status in `meta.status`, every transition its actors in `meta.actors`.
+ */
+export function deriveTransitions(machine: AnyStateMachine): LifecycleTransition[] {
+  const rows: LifecycleTransition[] = [];
+  for (const node of Object.values(machine.states) as AnyStateNode[]) {
+    const from = (node.meta as StatusMeta).status;
+    for (const [eventType, definitions] of node.transitions) {
+      for (const definition of definitions) {
+        const target = definition.target?.[0];
+        if (!target) continue;
+        const to = (target.meta as StatusMeta | undefined)?.status ?? null;
+        if (to === null) throw new Error(`transition into the pre-existence state from ${from}`);
+        const guard = definition.guard;
+        rows.push({
+          from,
+          event: eventType as LifecycleEventType,
+          to,
+          guard: typeof guard === 'string' ? guard : guard ? 'inline' : null,
+          actions: definition.actions.map((action) =>
+            typeof action === 'string'
+              ? action
+              : typeof action === 'object' && action !== null && 'type' in action
+                ? String(action.type)
+                : 'inline',
+          ),
+          actors: (definition.meta as TransitionMeta | undefined)?.actors ?? [],
+        });
+      }
+    }
+  }
+  return rows;
+}
+
+/** The status a new row must have: the target of `create`. */
+export const INITIAL_STATUS: UploadStatus = LIFECYCLE_TRANSITIONS.find((t) => t.from === null)!.to;
+
+/** Whether the lifecycle allows a status change (ignoring guards); same-status is not a change. */
+export function isAllowedStatusChange(from: UploadStatus, to: UploadStatus): boolean {
+  return LIFECYCLE_TRANSITIONS.some((t) => t.from === from && t.to === to);
+}
+
+/** Statuses with no way out. */
+export const TERMINAL_STATUSES: readonly UploadStatus[] = UPLOAD_STATUSES.filter(
+  (s) => !LIFECYCLE_TRANSITIONS.some((t) => t.from === s),
+);

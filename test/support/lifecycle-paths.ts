@@ -1,0 +1,62 @@
+/**
+ * Drives an entity row to any status along the machine's own transitions, as service_role.
+ */
+import {
+  LIFECYCLE_TRANSITIONS,
+  type LifecycleTransition,
+  type UploadStatus,
+} from '../../src/machines/lifecycle.js';
+import { forceObject, insertDraft, markVerified, registerFile, setStatus } from './fixtures.js';
+import type { SqlClient } from './db.js';
+
+/** Shortest list of transitions (breadth-first over the machine's table) from creation to `status`. */
+export function pathTo(status: UploadStatus): LifecycleTransition[] {
+  const queue: { at: UploadStatus | null; path: LifecycleTransition[] }[] = [{ at: null, path: [] }];
+  const seen = new Set<UploadStatus | null>([null]);
+  while (queue.length > 0) {
+    const { at, path } = queue.shift()!;
+    if (at === status) return path;
+    for (const t of LIFECYCLE_TRANSITIONS.filter((row) => row.from === at)) {
+      if (seen.has(t.to)) continue;
+      seen.add(t.to);
+      queue.push({ at: t.to, path: [...path, t] });
+    }
+  }
+  throw new Error(`status ${status} is unreachable in the lifecycle`);
+}
+
+/** Makes the entity's requirements met: one verified file per required slot, object present. */
+export async function satisfyRequirements(db: SqlClient, entityId: string, ownerId: string): Promise<void> {
+  const { rows } = await db.query<{ slot: string; min_count: number; allowed_mime_types: string[] }>(
+    `select r.slot, r.min_count, r.allowed_mime_types from upload_lifecycle.file_requirements r
+     join upload_lifecycle.entities e on e.kind = r.kind where e.id = $1`,
+    [entityId],
+  );
+  for (const r of rows) {
+    for (let i = 0; i < r.min_count; i++) {
+      const mime = r.allowed_mime_types[0]!.replace('/*', '/png');
+      const file = await registerFile(db, entityId, { slot: r.slot, mime, size: 100 });
+      await forceObject(db, ownerId, file);
+    }
+  }
+  await markVerified(db, entityId);
+}
+
+/** Creates an entity and walks it to `status` through the lifecycle, as service_role. */
+export async function entityAt(
+  db: SqlClient,
+  kind: string,
+  ownerId: string,
+  status: UploadStatus,
+): Promise<string> {
+  let id: string | undefined;
+  for (const step of pathTo(status)) {
+    if (step.from === null) {
+      id = await insertDraft(db, kind, ownerId);
+      continue;
+    }
+    if (step.to === 'completed') await satisfyRequirements(db, id!, ownerId);
+    await setStatus(db, id!, step.to);
+  }
+  return id!;
+}
