@@ -4,3 +4,4 @@
 export * from './machines/lifecycle.js';
 export { toMermaid, type MermaidOptions } from './machines/diagram.js';
 export type { Actor, SqlClient, SqlTx, QueryResult } from './db/client.js';
+export * from './errors.js';
