@@ -5,6 +5,7 @@ import { createMachine } from 'xstate';
 import {
   LIFECYCLE_DOC_PATH,
   LIFECYCLE_SQL_PATH,
+  SCHEMA_DOC_PATH,
   SQL_BUNDLE_PATH,
   renderGeneratedFiles,
 } from '../src/codegen/generated-files.js';

@@ -9,10 +9,12 @@ import { toMermaid } from '../machines/diagram.js';
 import { renderLifecycleSql, type LifecycleSpec } from './lifecycle-sql.js';
 import { renderLifecycleDoc } from './lifecycle-doc.js';
 import { renderSqlBundle } from './sql-bundle.js';
+import { renderSchemaDoc } from './schema-doc.js';
 
 export const LIFECYCLE_SQL_PATH = 'sql/migrations/0002_lifecycle.sql';
 export const LIFECYCLE_DOC_PATH = 'docs/lifecycle.md';
 export const SQL_BUNDLE_PATH = 'src/generated/sql.ts';
+export const SCHEMA_DOC_PATH = 'docs/schema.md';
 
 export const lifecycleSpec: LifecycleSpec = {
   statuses: UPLOAD_STATUSES,
@@ -39,5 +41,19 @@ export async function renderGeneratedFiles(root: string): Promise<Map<string, st
   const testingDir = join(root, 'sql/testing');
   const shim = await readFile(join(testingDir, 'supabase-shim.sql'), 'utf8');
   files.set(SQL_BUNDLE_PATH, renderSqlBundle(migrations, shim));
+  files.set(SCHEMA_DOC_PATH, await renderSchemaDocFrom(migrations, shim));
   return files;
+}
+
+/** Applies the given SQL to a throwaway PGlite and renders the ER diagram from its catalog. */
+async function renderSchemaDocFrom(migrations: readonly { sql: string }[], shim: string): Promise<string> {
+  const { PGlite } = await import('@electric-sql/pglite');
+  const db = await PGlite.create();
+  try {
+    await db.exec(shim);
+    for (const m of migrations) await db.exec(m.sql);
+    return await renderSchemaDoc(db as never);
+  } finally {
+    await db.close();
+  }
 }

@@ -1,0 +1,58 @@
+/**
+ * `npm run bench [-- --quick]`: runs every section, prints a table and writes bench/results.json.
+ * `--quick` (CI) uses small sizes and few rounds and fails only on errors, never on timing.
+ */
+import { writeFile } from 'node:fs/promises';
+import type { BenchContext, Figure, Section } from './lib.js';
+import { size } from './size.js';
+import { memory } from './memory.js';
+
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+
+const sections: Record<string, () => Promise<Section>> = {
+  size: async () => size,
+  memory: async () => memory,
+};
+
+const ctx: BenchContext = {
+  quick,
+  databaseUrl: process.env.DATABASE_URL,
+  log: (line) => console.log(`  ${line}`),
+};
+
+const results: Record<string, Figure[]> = {};
+const started = performance.now();
+for (const [name, load] of Object.entries(sections)) {
+  if (only && !only.split(',').includes(name)) continue;
+  console.log(`• ${name}`);
+  const section = await load();
+  results[name] = await section(ctx);
+}
+
+const rows = Object.values(results).flat();
+const width = Math.max(...rows.map((r) => r.name.length), 10);
+console.log(
+  `\n${'figure'.padEnd(width)}  ${'value'.padStart(12)}  unit        target     met   spread (rounds)`,
+);
+for (const r of rows) {
+  const met = r.met === undefined ? '' : r.met ? 'yes' : 'NO';
+  const sp = r.spread ? `${r.spread[0]}–${r.spread[1]} (${r.rounds})` : '';
+  console.log(
+    `${r.name.padEnd(width)}  ${String(r.value).padStart(12)}  ${r.unit.padEnd(10)}  ${(r.target ?? '').padEnd(9)}  ${met.padEnd(4)}  ${sp}`,
+  );
+}
+const output = {
+  quick,
+  node: process.version,
+  date: new Date().toISOString(),
+  seconds: (performance.now() - started) / 1000,
+  results,
+};
+await writeFile(
+  quick ? 'bench/results.quick.json' : 'bench/results.json',
+  JSON.stringify(output, null, 2) + '\n',
+);
+console.log(
+  `\nwrote ${quick ? 'bench/results.quick.json' : 'bench/results.json'} in ${output.seconds.toFixed(1)} s`,
+);

@@ -1,0 +1,91 @@
+#!/usr/bin/env node
+// upload-lifecycle CLI. Plain JavaScript on purpose: it runs from a fresh install, no build step.
+//
+//   upload-lifecycle migrations --out supabase/migrations [--timestamp 20260101120000] [--force]
+//   upload-lifecycle migrations --print            (one SQL script on stdout, for psql)
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+const migrationsDir = join(packageRoot, 'sql', 'migrations');
+
+const usage = `usage:
+  upload-lifecycle migrations --out <dir> [--timestamp YYYYMMDDHHMMSS] [--force]
+      writes the migrations into a Supabase project (supabase/migrations) in the CLI's naming
+      scheme <timestamp>_upload_lifecycle_<name>.sql; files already there are left alone
+  upload-lifecycle migrations --print
+      prints all migrations as one script (psql "$DATABASE_URL" -f -)`;
+
+function fail(message) {
+  console.error(`${message}\n\n${usage}`);
+  process.exit(2);
+}
+
+function parse(argv) {
+  const [command, ...rest] = argv;
+  const options = { command, out: null, timestamp: null, force: false, print: false };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (arg === '--out') options.out = rest[++i] ?? fail('--out needs a directory');
+    else if (arg === '--timestamp') options.timestamp = rest[++i] ?? fail('--timestamp needs a value');
+    else if (arg === '--force') options.force = true;
+    else if (arg === '--print') options.print = true;
+    else if (arg === '--help' || arg === '-h') options.command = 'help';
+    else fail(`unknown argument: ${arg}`);
+  }
+  return options;
+}
+
+/** YYYYMMDDHHMMSS in UTC. */
+function stamp(date) {
+  return date.toISOString().replace(/[-:T]/g, '').slice(0, 14);
+}
+
+/** Adds `seconds` to a YYYYMMDDHHMMSS stamp, so each migration gets its own ordered version. */
+function addSeconds(base, seconds) {
+  const m = /^(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})$/.exec(base);
+  if (!m) fail(`--timestamp must be YYYYMMDDHHMMSS, got ${base}`);
+  const date = new Date(Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) + seconds * 1000);
+  return stamp(date);
+}
+
+async function migrations() {
+  const names = (await readdir(migrationsDir)).filter((n) => n.endsWith('.sql')).sort();
+  return Promise.all(
+    names.map(async (name) => ({ name, sql: await readFile(join(migrationsDir, name), 'utf8') })),
+  );
+}
+
+async function writeMigrations({ out, timestamp, force }) {
+  const files = await migrations();
+  await mkdir(out, { recursive: true });
+  const existing = await readdir(out);
+  const base = timestamp ?? stamp(new Date());
+  let written = 0;
+  for (const [index, file] of files.entries()) {
+    const suffix = `_upload_lifecycle_${file.name}`;
+    const already = existing.find((n) => n.endsWith(suffix));
+    if (already && !force) {
+      console.log(`kept    ${join(out, already)}`);
+      continue;
+    }
+    const target = join(out, already ?? `${addSeconds(base, index)}${suffix}`);
+    await writeFile(target, file.sql);
+    console.log(`wrote   ${target}`);
+    written++;
+  }
+  console.log(`${written} file(s) written; apply with \`supabase db push\`.`);
+}
+
+const options = parse(process.argv.slice(2));
+if (options.command === 'migrations' && options.print) {
+  for (const file of await migrations()) process.stdout.write(`-- ${file.name}\n${file.sql}\n`);
+} else if (options.command === 'migrations') {
+  if (!options.out) fail('migrations needs --out <dir> or --print');
+  await writeMigrations(options);
+} else if (options.command === 'help' || options.command === undefined) {
+  console.log(usage);
+} else {
+  fail(`unknown command: ${options.command}`);
+}
