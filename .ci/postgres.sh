@@ -17,6 +17,12 @@ if ! grep -q "^shared_preload_libraries = 'pg_cron'" "$conf"; then
   } >>"$conf"
   pg_ctlcluster 15 main restart >&2 || true
 fi
+# Debian's pg_cron 1.4 connects over TCP as the job owner by default, which scram auth refuses;
+# background workers run jobs in-process instead.
+if ! grep -q "^cron.use_background_workers = on" "$conf"; then
+  echo "cron.use_background_workers = on" >>"$conf"
+  pg_ctlcluster 15 main restart >&2 || true
+fi
 pg_ctlcluster 15 main start >&2 2>/dev/null || true
 for _ in $(seq 1 50); do
   su postgres -c "pg_isready -q" && break

@@ -13,6 +13,11 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.
 const sections: Record<string, () => Promise<Section>> = {
   size: async () => size,
   memory: async () => memory,
+  sweep: async () => (await import('./sweep.js')).sweep,
+  guards: async () => (await import('./guards.js')).guards,
+  finalize: async () => (await import('./finalize.js')).finalize,
+  upload: async () => (await import('./upload.js')).upload,
+  property: async () => (await import('./property.js')).property,
 };
 
 const ctx: BenchContext = {

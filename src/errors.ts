@@ -20,10 +20,26 @@ export const ERROR_CODES = {
 } as const;
 export type UploadErrorCode = keyof typeof ERROR_CODES | 'UL000';
 
+/**
+ * What to do next, per code: the message when the database sent none (a PostgREST error body
+ * without `message`), and the `hint` when it sent no hint.
+ */
+export const NEXT_STEPS: Record<UploadErrorCode, string> = {
+  UL000: 'Unexpected error; retry, and report it if it persists.',
+  UL001: 'The lifecycle does not allow this step now; read the state with get_upload_state.',
+  UL002: 'Some requirements are not met; upload the missing files, then call finalize_upload again.',
+  UL003: 'Upload not found; check the id (uploads of other users are reported as not found).',
+  UL004: 'Invalid input; fix the file or metadata as the message says and send it again.',
+  UL005: 'The upload does not accept this operation in its current status; read its state.',
+  UL006: 'No upload attempts left; delete this upload and create a new one.',
+};
+
 export interface UploadErrorInit {
   message: string;
   detail?: string | undefined;
   hint?: string | undefined;
+  /** The SQLSTATE (or PostgREST code) the error came with, when it came from the database. */
+  sqlstate?: string | undefined;
   cause?: unknown;
 }
 
@@ -33,15 +49,28 @@ export class UploadLifecycleError extends Error {
   readonly code: UploadErrorCode = 'UL000';
   readonly detail: string | undefined;
   readonly hint: string | undefined;
+  /**
+   * The original SQLSTATE or PostgREST code, kept for errors outside `UL001`…`UL006` (e.g.
+   * `42501` permission denied, `PGRST202` unknown function), whose `code` is `UL000`.
+   */
+  readonly sqlstate: string | undefined;
 
   constructor(init: UploadErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
     this.detail = init.detail;
     this.hint = init.hint;
+    this.sqlstate = init.sqlstate;
   }
 
   toJSON() {
-    return { name: this.name, code: this.code, message: this.message, detail: this.detail, hint: this.hint };
+    return {
+      name: this.name,
+      code: this.code,
+      message: this.message,
+      detail: this.detail,
+      hint: this.hint,
+      sqlstate: this.sqlstate,
+    };
   }
 }
 
@@ -89,31 +118,77 @@ const CLASSES = {
   UL006: AttemptsExhaustedError,
 } as const;
 
+/** The error class of each code. */
+export type UploadErrorOf<C extends UploadErrorCode> = C extends keyof typeof CLASSES
+  ? InstanceType<(typeof CLASSES)[C]>
+  : UploadLifecycleError;
+
 export function isUploadLifecycleError(error: unknown): error is UploadLifecycleError {
   return error instanceof UploadLifecycleError;
 }
 
 /**
- * Maps a Postgres error (PGlite, `pg`) or a PostgREST error object (`{ code, message, details,
- * hint }` from supabase-js) to its typed error. Errors with another code come back as
- * `UploadLifecycleError` with code `UL000`, keeping the original as `cause`.
+ * Type guard by code: `hasUploadErrorCode(error, 'UL002')` narrows to {@link RequirementsNotMetError}.
+ *
+ * @example
+ * ```ts
+ * if (hasUploadErrorCode(error, 'UL002')) console.log(error.problems);
+ * ```
+ */
+export function hasUploadErrorCode<C extends UploadErrorCode>(
+  error: unknown,
+  code: C,
+): error is UploadErrorOf<C> {
+  return error instanceof UploadLifecycleError && error.code === code;
+}
+
+export const isForbiddenTransitionError = (error: unknown): error is ForbiddenTransitionError =>
+  error instanceof ForbiddenTransitionError;
+export const isRequirementsNotMetError = (error: unknown): error is RequirementsNotMetError =>
+  error instanceof RequirementsNotMetError;
+export const isEntityNotFoundError = (error: unknown): error is EntityNotFoundError =>
+  error instanceof EntityNotFoundError;
+export const isInvalidFileError = (error: unknown): error is InvalidFileError =>
+  error instanceof InvalidFileError;
+export const isNotAcceptingError = (error: unknown): error is NotAcceptingError =>
+  error instanceof NotAcceptingError;
+export const isAttemptsExhaustedError = (error: unknown): error is AttemptsExhaustedError =>
+  error instanceof AttemptsExhaustedError;
+
+const text = (value: unknown): string | undefined =>
+  typeof value === 'string' && value.length > 0 ? value : undefined;
+
+/**
+ * Maps a Postgres error (PGlite, `pg`: `{ code, message, detail, hint }`), a PostgREST error
+ * object (`{ code, message, details, hint }` from supabase-js, `details`/`hint` possibly null) or a
+ * supabase-js result `{ data, error }` to its typed error. SQLSTATE `UL001`…`UL006` (any case)
+ * give their class; anything else comes back as `UploadLifecycleError` with code `UL000` and the
+ * original code in `sqlstate`. The original is kept as `cause`; a missing message or hint is
+ * filled with what to do next ({@link NEXT_STEPS}).
+ *
+ * @example
+ * ```ts
+ * const { data, error } = await supabase.rpc('finalize_upload', { entity_id });
+ * if (error) throw toUploadLifecycleError(error);
+ * ```
  */
 export function toUploadLifecycleError(error: unknown): UploadLifecycleError {
   if (error instanceof UploadLifecycleError) return error;
-  const e = (error ?? {}) as {
-    code?: unknown;
-    message?: unknown;
-    detail?: unknown;
-    details?: unknown;
-    hint?: unknown;
-  };
-  const code = typeof e.code === 'string' ? e.code : undefined;
+  let e = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  // A supabase-js result: { data: null, error: { code, … } }.
+  if (!('code' in e) && 'error' in e && typeof e.error === 'object' && e.error !== null) {
+    e = e.error as Record<string, unknown>;
+  }
+  const raw = text(e.code);
+  const code = raw?.toUpperCase();
+  const Class = code && code in CLASSES ? CLASSES[code as keyof typeof CLASSES] : undefined;
+  const next = NEXT_STEPS[Class ? (code as UploadErrorCode) : 'UL000'];
   const init: UploadErrorInit = {
-    message: typeof e.message === 'string' ? e.message : String(error),
-    detail: typeof e.detail === 'string' ? e.detail : typeof e.details === 'string' ? e.details : undefined,
-    hint: typeof e.hint === 'string' ? e.hint : undefined,
+    message: text(e.message) ?? (error instanceof Error ? text(error.message) : text(error)) ?? next,
+    detail: text(e.detail) ?? text(e.details),
+    hint: text(e.hint) ?? (Class ? next : undefined),
+    sqlstate: raw,
     cause: error,
   };
-  const Class = code && code in CLASSES ? CLASSES[code as keyof typeof CLASSES] : undefined;
   return Class ? new Class(init) : new UploadLifecycleError(init);
 }

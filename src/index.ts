@@ -2,6 +2,73 @@
  * `upload-lifecycle`: the lifecycle machine (the formal spec), its types and helpers.
  */
 export * from './machines/lifecycle.js';
-export { toMermaid, type MermaidOptions } from './machines/diagram.js';
+export { activePaths, readableEvent, toMermaid, type MermaidOptions } from './machines/diagram.js';
 export type { Actor, SqlClient, SqlTx, QueryResult } from './db/client.js';
 export * from './errors.js';
+
+// The upload machine (issue 5): orchestrator, per-file actors, selectors, the Backend port.
+export {
+  createUploadMachine,
+  type CreateUploadMachineOptions,
+  type UploadContext,
+  type UploadEvent,
+  type UploadInput,
+  type UploadMachine,
+  type UploadOptions,
+  type UploadOutput,
+  type UploadStateMeta,
+} from './machines/upload.js';
+export {
+  fileUploadMachine,
+  type FileUpdateEvent,
+  type FileUploadContext,
+  type FileUploadInput,
+  type FileUploadStatus,
+} from './machines/file-upload.js';
+export type { AddedFile, UploadFileEntry } from './machines/upload-files.js';
+export {
+  DEFAULT_RETRY,
+  backoffDelay,
+  classifyFailure,
+  serializeError,
+  type FailureClass,
+  type RetryPolicy,
+  type SerializedUploadError,
+} from './machines/upload-retry.js';
+export { checkFile, checkFiles, type FileFacts } from './machines/upload-validate.js';
+export {
+  UPLOAD_PHASES,
+  persistUpload,
+  selectDatabaseStatus,
+  selectEntityId,
+  selectError,
+  selectFiles,
+  selectIsBusy,
+  selectPhase,
+  selectProgress,
+  type PersistedUpload,
+  type UploadPhase,
+  type UploadProgress,
+  type UploadSnapshot,
+} from './machines/upload-selectors.js';
+export {
+  StorageTransferError,
+  abortError,
+  isStorageTransferError,
+  networkError,
+  storageError,
+  type Backend,
+  type ByteSource,
+  type CreateDraftInput,
+  type FileRegistration,
+  type FileRequirement,
+  type ObjectTransfer,
+  type RegisteredFile,
+  type StorageErrorCode,
+  type UploadState,
+  type UploadStateFile,
+} from './adapters/backend.js';
+export { parseRegisteredFile, parseUploadState, uploadStateSchema } from './adapters/upload-state.js';
+
+// Database types in the shape `supabase gen types typescript` produces (generated from the catalog).
+export type { Database, Json, RpcArgs, RpcResults } from './generated/database.types.js';

@@ -19,7 +19,7 @@ describe('generated files', () => {
   it('are exactly what `npm run generate` would write from the machine and sql/', async () => {
     const files = await renderGeneratedFiles(root);
     expect([...files.keys()].sort()).toEqual(
-      [LIFECYCLE_DOC_PATH, LIFECYCLE_SQL_PATH, SQL_BUNDLE_PATH].sort(),
+      [LIFECYCLE_DOC_PATH, LIFECYCLE_SQL_PATH, SCHEMA_DOC_PATH, SQL_BUNDLE_PATH].sort(),
     );
     for (const [path, content] of files) {
       const committed = await readFile(join(root, path), 'utf8');

@@ -1,4 +1,125 @@
 /**
- * `upload-lifecycle/pglite`: the embedded backend — the same SQL in PGlite.
+ * `upload-lifecycle/pglite`: the embedded backend — the same SQL in PGlite (or any `SqlClient`),
+ * acting as the signed-in user the way PostgREST does (`set local role authenticated` + JWT
+ * claims), so RLS, grants and the RPCs' ownership checks all apply. Bytes stay in memory (or in
+ * the store you pass); each object's `storage.objects` row is written the way Supabase's storage
+ * server writes it (`writeStorageObject`), so the storage policies are the gate here too.
+ *
+ * @example
+ * ```ts
+ * const db = await PGlite.create();
+ * await applyMigrations(db, { supabaseShim: true });
+ * const backend = createPgliteBackend(db, { userId });
+ * const machine = createUploadMachine({ backend });
+ * ```
  */
+import { withActor, type SqlClient, type SqlTx } from '../db/client.js';
+import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
+import { toUploadLifecycleError } from '../errors.js';
+import { abortError, storageError, type Backend } from './backend.js';
+import { rpcMethods, toBytes } from './rpc.js';
+
 export { applyMigrations, type ApplyMigrationsOptions } from '../db/migrate.js';
+
+/** Where the embedded backend keeps bytes: `bucket/path` → bytes. A Map is enough. */
+export interface ObjectStore {
+  get(key: string): Uint8Array | undefined;
+  set(key: string, bytes: Uint8Array): unknown;
+  has(key: string): boolean;
+}
+
+/** Anything shaped like PGlite: `query`, `exec` and `transaction` (PGlite, the `pg` adapter). */
+export interface PgliteLike {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  exec(text: string): Promise<unknown>;
+  transaction<T>(
+    fn: (tx: { query: PgliteLike['query']; exec: PgliteLike['exec'] }) => Promise<T>,
+  ): Promise<T>;
+}
+
+export interface PgliteBackendOptions {
+  /** The signed-in user (auth.users id), or a function returning the current one. */
+  userId: string | (() => string);
+  /** Where bytes go. Default: a new in-memory Map. */
+  objects?: ObjectStore;
+  /** Bytes per progress report, like a tus chunk. Default 6 MB. */
+  chunkSize?: number;
+}
+
+function asSqlClient(db: PgliteLike | SqlClient): SqlClient {
+  return db as unknown as SqlClient;
+}
+
+/**
+ * The embedded backend. A plain object `satisfies Backend`, plus `objects` (the byte store) for
+ * reading what was uploaded.
+ */
+export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteBackendOptions) {
+  const sql = asSqlClient(db);
+  const userId = () => (typeof options.userId === 'function' ? options.userId() : options.userId);
+  const objects: ObjectStore = options.objects ?? new Map<string, Uint8Array>();
+  const chunkSize = options.chunkSize ?? 6 * 1024 * 1024;
+
+  const asUser = <T>(fn: (tx: SqlTx) => Promise<T>) =>
+    withActor(sql, { role: 'authenticated', userId: userId() }, fn);
+
+  const rpc = rpcMethods(async (fn, args) => {
+    const names = Object.keys(args);
+    const call = `select public.${fn}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`;
+    const values = names.map((n) => {
+      const v = args[n];
+      return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
+    });
+    try {
+      const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(call, values));
+      return rows[0]?.result;
+    } catch (error) {
+      throw toUploadLifecycleError(error);
+    }
+  });
+
+  return {
+    name: 'pglite',
+    objects,
+    ...rpc,
+    async uploadObject(transfer) {
+      if (transfer.signal.aborted) throw abortError();
+      const bytes = await toBytes(transfer.body);
+      for (let sent = Math.min(chunkSize, bytes.length); ; sent = Math.min(sent + chunkSize, bytes.length)) {
+        if (transfer.signal.aborted) throw abortError();
+        if (sent === bytes.length) break;
+        transfer.onProgress?.(sent, bytes.length);
+      }
+      try {
+        await writeStorageObject(sql, {
+          bucketId: transfer.bucketId,
+          name: transfer.objectPath,
+          ownerId: userId(),
+          size: bytes.length,
+          mimetype: transfer.contentType,
+        });
+      } catch (error) {
+        if (error instanceof StorageWriteError) {
+          throw storageError(error.status, {
+            statusCode: String(error.status),
+            code: error.code,
+            message: error.message,
+          });
+        }
+        throw toUploadLifecycleError(error);
+      }
+      objects.set(`${transfer.bucketId}/${transfer.objectPath}`, bytes);
+      transfer.onProgress?.(bytes.length, bytes.length);
+    },
+  } satisfies Backend & { objects: ObjectStore };
+}
+
+export type PgliteBackend = ReturnType<typeof createPgliteBackend>;
+
+// The deletion outbox worker for the embedded backend (issue 7).
+export {
+  createMemoryObjectStore,
+  drainEmbeddedStorageDeletions,
+  type EmbeddedObjectStore,
+  type KeyedByteStore,
+} from './storage-deletions.js';

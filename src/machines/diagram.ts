@@ -1,7 +1,7 @@
 /**
  * Mermaid state diagrams drawn from a machine's own definition, never by hand.
  */
-import type { AnyStateMachine, AnyStateNode } from 'xstate';
+import type { AnyStateMachine, AnyStateNode, StateValue } from 'xstate';
 
 export interface MermaidOptions {
   /** Label transitions with their guard, e.g. `finalize [requirements_met]`. Default true. */
@@ -21,51 +21,79 @@ function guardLabel(guard: unknown): string | null {
   return 'guard';
 }
 
-function renderNode(node: AnyStateNode, indent: string, options: MermaidOptions, out: string[]): void {
+/** XState's internal event names, shortened for reading (`xstate.done.actor.x` → `x ✓`). */
+export function readableEvent(eventType: string): string {
+  return eventType
+    .replace(/^xstate\.done\.actor\.([\w.-]+)$/, '$1 ✓')
+    .replace(/^xstate\.error\.actor\.([\w.-]+)$/, '$1 ✗')
+    .replace(/^xstate\.after\.(\w+)\.[\w.]+$/, 'after $1');
+}
+
+function renderStates(node: AnyStateNode, indent: string, out: string[]): void {
   const children = Object.values(node.states) as AnyStateNode[];
   if (node.initial && children.length > 0) {
-    const initial = node.initial.target[0] as AnyStateNode;
-    out.push(`${indent}[*] --> ${nodeId(initial)}`);
+    out.push(`${indent}[*] --> ${nodeId(node.initial.target[0] as AnyStateNode)}`);
   }
   for (const child of children) {
-    const childStates = Object.values(child.states);
-    if (childStates.length > 0) {
+    if (Object.keys(child.states).length > 0) {
       out.push(`${indent}state ${nodeId(child)} {`);
-      renderNode(child, indent + '  ', options, out);
+      renderStates(child, indent + '  ', out);
       out.push(`${indent}}`);
     } else {
       out.push(`${indent}${nodeId(child)}: ${child.key}`);
     }
     if (child.type === 'final') out.push(`${indent}${nodeId(child)} --> [*]`);
   }
-  for (const child of children) {
-    for (const [eventType, definitions] of child.transitions) {
-      for (const definition of definitions) {
-        for (const target of definition.target ?? []) {
-          const guard = options.guards === false ? null : guardLabel(definition.guard);
-          const label = guard ? `${eventType} [${guard}]` : eventType;
-          out.push(`${indent}${nodeId(child)} --> ${nodeId(target as AnyStateNode)}: ${label}`);
-        }
+}
+
+// Transitions are written at the top level: Mermaid draws every state a transition names inside
+// the block where the transition is written, which would pull targets into compound states.
+function renderTransitions(node: AnyStateNode, options: MermaidOptions, out: string[]): void {
+  for (const child of Object.values(node.states) as AnyStateNode[]) {
+    const edges: [string, { target?: readonly unknown[] | undefined; guard?: unknown }][] = [
+      ...[...child.transitions].flatMap(([eventType, definitions]) =>
+        definitions.map((d) => [readableEvent(eventType), d] as [string, typeof d]),
+      ),
+      ...(child.always ?? []).map((d) => ['always', d] as [string, typeof d]),
+    ];
+    for (const [label, definition] of edges) {
+      for (const target of definition.target ?? []) {
+        const guard = options.guards === false ? null : guardLabel(definition.guard);
+        out.push(
+          `  ${nodeId(child)} --> ${nodeId(target as AnyStateNode)}: ${guard ? `${label} [${guard}]` : label}`,
+        );
       }
     }
+    renderTransitions(child, options, out);
   }
 }
 
 /**
- * Renders a machine as a Mermaid `stateDiagram-v2`.
+ * Renders a machine as a Mermaid `stateDiagram-v2`: states (nested ones as composite states),
+ * event, eventless (`always`) and delayed transitions with their guards.
  *
  * @example
  * ```ts
  * import { lifecycleMachine, toMermaid } from 'upload-lifecycle';
- * const source = toMermaid(lifecycleMachine); // "stateDiagram-v2\n  [*] --> absent ..."
+ * const source = toMermaid(lifecycleMachine, { highlight: ['uploading'] });
  * ```
  */
 export function toMermaid(machine: AnyStateMachine, options: MermaidOptions = {}): string {
   const out = ['stateDiagram-v2'];
-  renderNode(machine.root, '  ', options, out);
+  renderStates(machine.root, '  ', out);
+  renderTransitions(machine.root, options, out);
   if (options.highlight && options.highlight.length > 0) {
     out.push('  classDef current fill:#ffd54f,stroke:#f57f17,stroke-width:3px');
     for (const id of options.highlight) out.push(`  class ${id.replaceAll('.', '_')} current`);
   }
   return out.join('\n') + '\n';
+}
+
+/** The dot paths of every active state: `{ finalizing: 'calling' }` → `['finalizing', 'finalizing.calling']`. */
+export function activePaths(value: StateValue): string[] {
+  if (typeof value === 'string') return [value];
+  return Object.entries(value).flatMap(([key, child]) => [
+    key,
+    ...(child === undefined ? [] : activePaths(child).map((p) => `${key}.${p}`)),
+  ]);
 }

@@ -1,0 +1,270 @@
+/**
+ * Upload overhead (DESIGN.md §5): 20 files × 5 MB through the upload machine and the Supabase
+ * adapter (tus-js-client against the resumable endpoint) vs. bare tus-js-client sending the same
+ * bytes to the same local server (`startLocalSupabase` over PGlite, on loopback).
+ *
+ * Machine: ADD_FILES → CREATE → START, timed until the actor is done (create_upload_draft,
+ * begin_upload, 20 × register_upload_file + tus upload at the machine's default concurrency of 3,
+ * finalize_upload), `resumableThreshold: 0` so every file goes through tus.
+ * Bare: the same 20 uploads with tus-js-client and the adapter's tus options (6 MB chunks, data
+ * sent with the creation request, the same headers and metadata), 3 at a time. The storage
+ * server only accepts objects of registered files, so the entity and its 20 file rows are created
+ * first, untimed: the bare figure is bytes only, the machine figure includes the whole lifecycle.
+ * Each timing gets a fresh server and byte directory (removed after), outside the timing.
+ *
+ * By hand: the lifecycle without the machine — the same RPCs called directly and bare tus, timed
+ * end to end — so machine / by hand is the machine's own cost and by hand / bare the lifecycle's.
+ *
+ * Figures: machine throughput / bare throughput (target ≥ 0.95), machine / by hand, and MB/s.
+ * `npx tsx bench/upload.ts [--quick]`; also a `Section` for bench/run.ts.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { createClient } from '@supabase/supabase-js';
+import * as tus from 'tus-js-client';
+import { createActor, waitFor } from 'xstate';
+import { figure, median, ratioRounds, type BenchContext, type Figure, type Section } from './lib.js';
+import type { RegisteredFile } from '../src/adapters/backend.js';
+import { createSupabaseBackend, SUPABASE_TUS_CHUNK_SIZE } from '../src/adapters/supabase.js';
+import { createUploadMachine } from '../src/machines/upload.js';
+import { selectPhase } from '../src/machines/upload-selectors.js';
+import { startLocalSupabase, type LocalSupabase } from '../src/server/local-supabase.js';
+import { createPgliteDb, createUser, type TestDb } from '../test/support/db.js';
+import { defineKind } from '../test/support/fixtures.js';
+
+const MB = 1024 * 1024;
+const CONCURRENCY = 3; // the machine's default
+const MIME = 'application/pdf';
+
+/** Node 20 has no WebSocket and nothing here uses realtime: a transport that is never opened. */
+class NoRealtime {
+  constructor() {
+    throw new Error('realtime is not used here');
+  }
+}
+
+interface Server {
+  local: LocalSupabase;
+  close: () => Promise<void>;
+}
+
+async function startServer(db: TestDb): Promise<Server> {
+  const directory = await mkdtemp(join(tmpdir(), 'bench-upload-'));
+  const local = await startLocalSupabase(db, { directory });
+  return {
+    local,
+    close: async () => {
+      await local.close();
+      await rm(directory, { recursive: true, force: true });
+    },
+  };
+}
+
+function supabaseFor(local: LocalSupabase, userId: string) {
+  return createClient(local.url, local.anonKey, {
+    accessToken: async () => local.tokenFor(userId),
+    realtime: { transport: NoRealtime as never },
+  });
+}
+
+function bodies(count: number, size: number): Uint8Array[] {
+  return Array.from({ length: count }, (_, i) => {
+    const b = new Uint8Array(size);
+    for (let j = 0; j < size; j += 4096) b[j] = (i * 31 + j) & 0xff;
+    return b;
+  });
+}
+
+/** Milliseconds for the whole lifecycle through the machine. */
+async function viaMachine(db: TestDb, userId: string, kind: string, files: Uint8Array[]): Promise<number> {
+  const server = await startServer(db);
+  try {
+    const backend = createSupabaseBackend(supabaseFor(server.local, userId), { resumableThreshold: 0 });
+    const machine = createUploadMachine({ backend });
+    const actor = createActor(machine, { input: { kind, concurrency: CONCURRENCY } }).start();
+    const started = performance.now();
+    actor.send({
+      type: 'ADD_FILES',
+      files: files.map((body, i) => ({ slot: 'document', body, name: `f${i}.pdf`, type: MIME })),
+    });
+    actor.send({ type: 'CREATE', metadata: { bench: true } });
+    await waitFor(actor, (s) => selectPhase(s) === 'draft' || s.status !== 'active', { timeout: 60_000 });
+    actor.send({ type: 'START' });
+    const done = await waitFor(actor, (s) => s.status !== 'active', { timeout: 300_000 });
+    const ms = performance.now() - started;
+    if (done.status !== 'done' || done.context.status !== 'completed')
+      throw new Error(
+        `machine upload ended ${done.status}/${done.context.status}: ${JSON.stringify(done.context.error)}`,
+      );
+    actor.stop();
+    return ms;
+  } finally {
+    await server.close();
+  }
+}
+
+/** One object by bare tus-js-client, with the adapter's tus options. */
+function tusSend(
+  local: LocalSupabase,
+  userId: string,
+  target: { bucketId: string; objectPath: string },
+  body: Uint8Array,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const upload = new tus.Upload(Buffer.from(body), {
+      endpoint: `${local.url}/storage/v1/upload/resumable`,
+      uploadSize: body.length,
+      chunkSize: SUPABASE_TUS_CHUNK_SIZE,
+      retryDelays: null,
+      uploadDataDuringCreation: true,
+      headers: {
+        authorization: `Bearer ${local.tokenFor(userId)}`,
+        apikey: local.anonKey,
+        'x-upsert': 'false',
+      },
+      metadata: {
+        bucketName: target.bucketId,
+        objectName: target.objectPath,
+        contentType: MIME,
+        cacheControl: '3600',
+      },
+      onSuccess: () => resolve(),
+      onError: reject,
+    });
+    upload.start();
+  });
+}
+
+/** Runs `work(i)` for i in 0…n-1, `CONCURRENCY` at a time. */
+async function pooled(n: number, work: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (next < n) await work(next++);
+    }),
+  );
+}
+
+/**
+ * Milliseconds for the same bytes by bare tus-js-client. `byHand: false`: the entity and its file
+ * rows are made first, untimed (bytes only). `byHand: true`: the same RPCs as the machine, called
+ * directly and timed (create, begin, then per file register + upload, 3 at a time, finalize) — the
+ * lifecycle without the machine, to tell the machine's own cost from the lifecycle's.
+ */
+async function viaBareTus(
+  db: TestDb,
+  userId: string,
+  kind: string,
+  files: Uint8Array[],
+  byHand: boolean,
+): Promise<number> {
+  const server = await startServer(db);
+  try {
+    const { local } = server;
+    const backend = createSupabaseBackend(supabaseFor(local, userId), { resumableThreshold: 0 });
+    const register = (entityId: string, i: number) =>
+      backend.registerFile(entityId, {
+        slot: 'document',
+        filename: `f${i}.pdf`,
+        size: files[i]!.length,
+        mime: MIME,
+      });
+    let started = performance.now();
+    const draft = await backend.createDraft({ kind });
+    await backend.beginUpload(draft.entityId);
+    if (byHand) {
+      await pooled(files.length, async (i) =>
+        tusSend(local, userId, await register(draft.entityId, i), files[i]!),
+      );
+      const done = await backend.finalizeUpload(draft.entityId);
+      if (done.status !== 'completed') throw new Error(`by-hand lifecycle ended ${done.status}`);
+      return performance.now() - started;
+    }
+    const targets: RegisteredFile[] = [];
+    for (let i = 0; i < files.length; i++) targets.push(await register(draft.entityId, i));
+    started = performance.now();
+    await pooled(files.length, (i) => tusSend(local, userId, targets[i]!, files[i]!));
+    const ms = performance.now() - started;
+    const state = await backend.getUploadState(draft.entityId);
+    const stored = state.files.filter((f) => f.objectExists).length;
+    if (stored !== files.length) throw new Error(`bare tus stored ${stored} of ${files.length} objects`);
+    await backend.finalizeUpload(draft.entityId); // untimed: leaves no unfinished entity behind
+    return ms;
+  } finally {
+    await server.close();
+  }
+}
+
+export const upload: Section = async (ctx: BenchContext): Promise<Figure[]> => {
+  const { count, size, rounds } = ctx.quick
+    ? { count: 4, size: 1 * MB, rounds: 2 }
+    : { count: 20, size: 5 * MB, rounds: 5 };
+  const db = await createPgliteDb();
+  try {
+    const userId = await createUser(db);
+    const { kind } = await defineKind(db, {
+      kind: 'bench_upload',
+      requirements: [
+        { slot: 'document', minCount: 1, maxCount: count, maxBytes: 8 * MB, allowedMimeTypes: [MIME] },
+      ],
+    });
+    const files = bodies(count, size);
+    const totalMb = (count * size) / MB;
+    // Warm-up (JIT, plans, connection setup).
+    await viaMachine(db, userId, kind, files.slice(0, 2));
+    await viaBareTus(db, userId, kind, files.slice(0, 2), false);
+    await viaBareTus(db, userId, kind, files.slice(0, 2), true);
+    const handMs: number[] = [];
+    const {
+      ratios,
+      as: machineMs,
+      bs: bareMs,
+    } = await ratioRounds(
+      rounds,
+      async () => {
+        const machine = 1 / (await viaMachine(db, userId, kind, files));
+        handMs.push(1 / (await viaBareTus(db, userId, kind, files, true)));
+        return machine;
+      },
+      async () => 1 / (await viaBareTus(db, userId, kind, files, false)),
+    );
+    const mbps = (inverseMs: number[]) => inverseMs.map((x) => totalMb * x * 1000);
+    const machineVsHand = machineMs.map((m, i) => m / handMs[i]!);
+    ctx.log(
+      `${count} × ${size / MB} MB: machine ${median(mbps(machineMs)).toFixed(0)} MB/s, by hand ${median(mbps(handMs)).toFixed(0)} MB/s, bare tus ${median(mbps(bareMs)).toFixed(0)} MB/s (ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+    );
+    const label = `${count} × ${size / MB} MB`;
+    return [
+      figure(
+        `upload throughput machine+adapter / bare tus (${label})`,
+        ratios,
+        'ratio',
+        { op: '>=', value: 0.95 },
+        `machine timing includes create, begin, ${count} registers and finalize; bare: bytes only`,
+      ),
+      figure(
+        `upload throughput machine+adapter / same RPCs + tus by hand (${label})`,
+        machineVsHand,
+        'ratio',
+        undefined,
+        'the machine’s own cost: both run the whole lifecycle, 3 files at a time',
+      ),
+      figure(`upload throughput through the machine (${label})`, mbps(machineMs), 'MB/s'),
+      figure(`upload throughput by hand: RPCs + tus (${label})`, mbps(handMs), 'MB/s'),
+      figure(`upload throughput bare tus-js-client (${label})`, mbps(bareMs), 'MB/s'),
+    ];
+  } finally {
+    await db.close();
+  }
+};
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const figures = await upload({
+    quick: process.argv.includes('--quick'),
+    databaseUrl: process.env.DATABASE_URL,
+    log: (line) => console.log(`  ${line}`),
+  });
+  for (const f of figures) console.log(JSON.stringify(f));
+}

@@ -1,0 +1,43 @@
+/**
+ * `npm run test:property -- [--runs N] [--seed S] [--path P] [--max-commands M] [--only NAME]`
+ *
+ * Runs the model-based property suites (test/property) deeper or replays a failure: the options
+ * become PROPERTY_* environment variables read by test/property/harness.ts, then vitest runs.
+ *   --runs N          sequences per suite (default: 1000 on PGlite, 200 on PostgreSQL)
+ *   --seed S          fast-check seed (default: the fixed seed printed by every run)
+ *   --path P          fast-check replay path from a failure report (with the failure's seed)
+ *   --max-commands M  longest sequence (default 40)
+ *   --driver sql      drive user commands by direct SQL instead of the RPCs
+ *   --sweep off       switch the sweep command off
+ *   --only NAME       only the files of test/property whose name starts with NAME (`pglite`, `postgres`, `races`, `broken`)
+ * The PostgreSQL suites run when DATABASE_URL is set (`eval "$(bash .ci/postgres.sh)"`).
+ */
+import { spawnSync } from 'node:child_process';
+import { parseArgs } from 'node:util';
+
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    seed: { type: 'string' },
+    path: { type: 'string' },
+    'max-commands': { type: 'string' },
+    driver: { type: 'string' },
+    sweep: { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+const env: NodeJS.ProcessEnv = { ...process.env };
+if (values.runs) {
+  env.PROPERTY_RUNS = values.runs;
+  env.PROPERTY_PG_RUNS = values.runs;
+}
+if (values.seed) env.PROPERTY_SEED = values.seed;
+if (values.path) env.PROPERTY_PATH = values.path;
+if (values['max-commands']) env.PROPERTY_MAX_COMMANDS = values['max-commands'];
+if (values.driver) env.PROPERTY_DRIVER = values.driver;
+if (values.sweep === 'off') env.PROPERTY_SWEEP = '0';
+
+const filter = values.only ? `test/property/${values.only}` : 'test/property';
+const result = spawnSync('npx', ['vitest', 'run', filter], { stdio: 'inherit', env });
+process.exit(result.status ?? 1);

@@ -1,0 +1,78 @@
+-- 0030 deletion outbox: no object outlives its file row.
+-- Guarantees:
+--   * upload_lifecycle.storage_deletions queues objects to remove through the Storage API (SQL
+--     DELETE on storage.objects is refused by Storage's own trigger, and would leave the bytes
+--     behind anyway). One row per (bucket_id, object_path) while pending: queueing a path that is
+--     already pending is a no-op, so the sweep and the triggers may queue the same path twice;
+--   * deleting file rows by any path — remove_upload_file, the owner's delete_upload, the sweep,
+--     an admin's DELETE, the cascade from entities or from auth.users — queues their objects in the
+--     same transaction (statement trigger with a transition table: one INSERT per statement).
+--     The path is queued whether or not the object exists yet: an upload still in flight may
+--     write it later, and removing a missing object is harmless;
+--   * `reason` says why: `file_removed` (the entity still exists), `entity_deleted`, or what the
+--     sweep sets for its own deletions (`draft_expired`, `failed_expired`, `orphan`);
+--   * only service_role (workers) can read or write the outbox; RLS on, nothing for API users.
+create table if not exists upload_lifecycle.storage_deletions (
+  id bigint generated always as identity primary key,
+  bucket_id text not null,
+  object_path text not null,
+  reason text not null check (reason in ('file_removed', 'entity_deleted', 'draft_expired', 'failed_expired', 'orphan')),
+  entity_id uuid,
+  attempts integer not null default 0 check (attempts >= 0),
+  next_attempt_at timestamptz not null default now(),
+  claimed_at timestamptz,
+  done_at timestamptz,
+  last_error text,
+  created_at timestamptz not null default now()
+);
+
+-- Pending rows are unique per object: the ON CONFLICT target of every producer.
+create unique index if not exists storage_deletions_pending
+  on upload_lifecycle.storage_deletions (bucket_id, object_path) where done_at is null;
+-- What a worker claims: due pending rows, oldest first. Partial, so done rows cost nothing.
+create index if not exists storage_deletions_due
+  on upload_lifecycle.storage_deletions (next_attempt_at, id) where done_at is null;
+-- What the sweep prunes: done rows past their retention.
+create index if not exists storage_deletions_done
+  on upload_lifecycle.storage_deletions (done_at) where done_at is not null;
+
+alter table upload_lifecycle.storage_deletions enable row level security;
+revoke all on upload_lifecycle.storage_deletions from public, anon, authenticated, service_role;
+grant select, insert, update, delete on upload_lifecycle.storage_deletions to service_role;
+
+drop policy if exists storage_deletions_service on upload_lifecycle.storage_deletions;
+create policy storage_deletions_service on upload_lifecycle.storage_deletions
+  for all to service_role using (true) with check (true);
+
+create or replace function upload_lifecycle.queue_file_objects()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  -- The sweep names its own reason for the rows it deletes (a transaction-local setting). Anyone
+  -- can set a custom setting, so only the sweep's reasons are taken from it.
+  v_sweep_reason text := nullif(current_setting('upload_lifecycle.deletion_reason', true), '');
+begin
+  if v_sweep_reason not in ('draft_expired', 'failed_expired') then
+    v_sweep_reason := null;
+  end if;
+  insert into upload_lifecycle.storage_deletions (bucket_id, object_path, reason, entity_id)
+  select r.bucket_id, r.object_path,
+         coalesce(v_sweep_reason,
+                  case when exists (select 1 from upload_lifecycle.entities e where e.id = r.entity_id)
+                       then 'file_removed' else 'entity_deleted' end),
+         r.entity_id
+  from removed_files r
+  on conflict (bucket_id, object_path) where done_at is null do nothing;
+  return null;
+end
+$$;
+revoke all on function upload_lifecycle.queue_file_objects() from public;
+
+drop trigger if exists entity_files_queue_deletions on upload_lifecycle.entity_files;
+create trigger entity_files_queue_deletions
+  after delete on upload_lifecycle.entity_files
+  referencing old table as removed_files
+  for each statement execute function upload_lifecycle.queue_file_objects();

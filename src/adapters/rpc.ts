@@ -1,0 +1,45 @@
+/**
+ * The RPC half of a Backend, written once over "call this function with these named arguments":
+ * supabase-js `rpc()` and a SQL `select public.fn(name => $1, …)` are both such a caller.
+ */
+import type { Backend } from './backend.js';
+import { parseRegisteredFile, parseUploadState } from './upload-state.js';
+
+/** Calls a public RPC by name with named arguments; rejects with a typed error. */
+export type RpcCaller = (fn: string, args: Record<string, unknown>) => Promise<unknown>;
+
+export type RpcMethods = Omit<Backend, 'name' | 'uploadObject'>;
+
+export function rpcMethods(call: RpcCaller): RpcMethods {
+  const state = async (fn: string, args: Record<string, unknown>) => parseUploadState(await call(fn, args));
+  return {
+    createDraft: (input) =>
+      state('create_upload_draft', {
+        kind: input.kind,
+        metadata: input.metadata ?? {},
+        idempotency_key: input.idempotencyKey ?? null,
+      }),
+    beginUpload: (entityId) => state('begin_upload', { entity_id: entityId }),
+    registerFile: async (entityId, file) =>
+      parseRegisteredFile(
+        await call('register_upload_file', {
+          entity_id: entityId,
+          slot: file.slot,
+          filename: file.filename,
+          size: file.size,
+          mime: file.mime,
+          sha256: file.sha256 ?? null,
+        }),
+      ),
+    removeFile: (entityId, fileId) => state('remove_upload_file', { entity_id: entityId, file_id: fileId }),
+    finalizeUpload: (entityId) => state('finalize_upload', { entity_id: entityId }),
+    failUpload: (entityId, reason = 'client_error') => state('fail_upload', { entity_id: entityId, reason }),
+    retryUpload: (entityId) => state('retry_upload', { entity_id: entityId }),
+    getUploadState: (entityId) => state('get_upload_state', { entity_id: entityId }),
+  };
+}
+
+/** Reads a byte source into one buffer (Blob → Uint8Array). */
+export async function toBytes(body: Blob | Uint8Array): Promise<Uint8Array> {
+  return body instanceof Uint8Array ? body : new Uint8Array(await body.arrayBuffer());
+}

@@ -1,0 +1,208 @@
+/**
+ * `upload-lifecycle/supabase`: the Backend over a supabase-js client. RPCs go through
+ * `client.rpc()`; bytes go either through `storage.from(bucket).upload()` (small files) or, with
+ * byte progress and resume, through tus-js-client against Supabase's resumable endpoint
+ * `/storage/v1/upload/resumable` (6 MB chunks — the size Supabase requires —, `x-upsert: false`).
+ *
+ * A dropped connection resumes from the last acknowledged offset: the upload URL of every
+ * unfinished object is remembered, and the next `uploadObject` for the same object asks the
+ * server for its offset (HEAD) instead of starting again. In browsers the URL is also kept in
+ * tus-js-client's URL storage (localStorage), so a reloaded page resumes a half-sent file too.
+ * Standard uploads cannot be cancelled mid-request (storage-js takes no signal): on abort the
+ * caller is released at once and the answer is ignored.
+ *
+ * @example
+ * ```ts
+ * const supabase = createClient(url, anonKey);
+ * const backend = createSupabaseBackend(supabase, { resumableThreshold: 6 * 1024 * 1024 });
+ * const machine = createUploadMachine({ backend });
+ * ```
+ */
+import type { SupabaseClient } from '@supabase/supabase-js';
+import * as tus from 'tus-js-client';
+import { toUploadLifecycleError } from '../errors.js';
+import { abortError, networkError, storageError, type Backend, type ObjectTransfer } from './backend.js';
+import { rpcMethods } from './rpc.js';
+
+/** Supabase's resumable endpoint requires exactly this chunk size. */
+export const SUPABASE_TUS_CHUNK_SIZE = 6 * 1024 * 1024;
+
+export interface SupabaseBackendOptions {
+  /** Project URL; default the client's own. */
+  url?: string;
+  /** The anon (publishable) key sent as `apikey`; default the client's own. */
+  apiKey?: string;
+  /** The signed-in user's JWT; default the client's session (then the anon key). */
+  accessToken?: () => Promise<string | null | undefined>;
+  /**
+   * Files of at least this many bytes go through the resumable endpoint; smaller ones through a
+   * standard upload. `0` = always resumable, `Infinity` = never. Default 6 MB.
+   */
+  resumableThreshold?: number;
+  /** `Cache-Control` max-age of stored objects, in seconds. Default 3600. */
+  cacheControl?: number;
+  /** Overrides for tus-js-client (e.g. `httpStack`); never `chunkSize`, `headers` or `metadata`. */
+  tus?: Partial<tus.UploadOptions>;
+}
+
+type ClientInternals = {
+  supabaseUrl?: string;
+  supabaseKey?: string;
+  accessToken?: () => Promise<string | null>;
+};
+
+/**
+ * The Supabase backend: a plain object `satisfies Backend`.
+ */
+export function createSupabaseBackend(client: SupabaseClient, options: SupabaseBackendOptions = {}) {
+  const internals = client as unknown as ClientInternals;
+  const baseUrl = (options.url ?? internals.supabaseUrl ?? '').replace(/\/+$/, '');
+  const apiKey = options.apiKey ?? internals.supabaseKey ?? '';
+  const threshold = options.resumableThreshold ?? SUPABASE_TUS_CHUNK_SIZE;
+  const cacheControl = String(options.cacheControl ?? 3600);
+  /** Upload URLs of unfinished resumable uploads, by `bucket/path`: what a retry resumes. */
+  const resumeUrls = new Map<string, string>();
+
+  // A client created with `accessToken` (third-party auth) has no `auth` API: ask it instead.
+  const token = async () =>
+    (await (options.accessToken ?? internals.accessToken)?.()) ??
+    (await client.auth.getSession()).data.session?.access_token ??
+    apiKey;
+
+  const rpc = rpcMethods(async (fn, args) => {
+    let result: { data: unknown; error: unknown };
+    try {
+      result = await client.rpc(fn, args);
+    } catch (error) {
+      throw networkError(error);
+    }
+    if (result.error) {
+      const e = result.error as { code?: string; message?: string };
+      // supabase-js reports a request that got no answer with an empty code.
+      if (!e.code && /fetch|network|ECONN|socket/i.test(e.message ?? '')) throw networkError(e);
+      throw toUploadLifecycleError(result.error);
+    }
+    return result.data;
+  });
+
+  async function standardUpload(transfer: ObjectTransfer): Promise<void> {
+    if (transfer.signal.aborted) throw abortError();
+    transfer.onProgress?.(0, transfer.size);
+    const aborted = new Promise<never>((_, reject) =>
+      transfer.signal.addEventListener('abort', () => reject(abortError()), { once: true }),
+    );
+    const request = client.storage.from(transfer.bucketId).upload(transfer.objectPath, transfer.body, {
+      contentType: transfer.contentType,
+      cacheControl,
+      upsert: false,
+    });
+    // storage-js cannot cancel an upload; on abort the caller is released and the answer ignored.
+    const { error } = await Promise.race([request, aborted]);
+    if (error) {
+      const e = error as { status?: number; statusCode?: string; message: string; name?: string };
+      if (e.status === undefined) throw networkError(error);
+      throw storageError(e.status, { statusCode: e.statusCode, message: e.message });
+    }
+    transfer.onProgress?.(transfer.size, transfer.size);
+  }
+
+  async function resumableUpload(transfer: ObjectTransfer): Promise<void> {
+    if (transfer.signal.aborted) throw abortError();
+    const key = `${transfer.bucketId}/${transfer.objectPath}`;
+    const bearer = await token();
+    const body = toTusInput(transfer.body);
+    await new Promise<void>((resolve, reject) => {
+      const upload = new tus.Upload(body as Blob, {
+        ...options.tus,
+        endpoint: `${baseUrl}/storage/v1/upload/resumable`,
+        uploadUrl: resumeUrls.get(key) ?? null,
+        uploadSize: transfer.size,
+        chunkSize: SUPABASE_TUS_CHUNK_SIZE,
+        // The machine retries with its own backoff; one failure = one rejection here.
+        retryDelays: null,
+        uploadDataDuringCreation: true,
+        // In browsers the upload URL is also kept in localStorage under this object's own
+        // fingerprint, so a reloaded page resumes a half-sent file from its last chunk. The
+        // fingerprint is the object, not the file's content: the same file sent to two entities
+        // must never resume into the other one's upload.
+        fingerprint: async () => `upload-lifecycle:${baseUrl}:${key}`,
+        storeFingerprintForResuming: true,
+        removeFingerprintOnSuccess: true,
+        headers: { authorization: `Bearer ${bearer}`, apikey: apiKey, 'x-upsert': 'false' },
+        metadata: {
+          bucketName: transfer.bucketId,
+          objectName: transfer.objectPath,
+          contentType: transfer.contentType,
+          cacheControl,
+        },
+        onUploadUrlAvailable: () => {
+          if (upload.url) resumeUrls.set(key, upload.url);
+        },
+        onProgress: (sent, total) => transfer.onProgress?.(sent, total),
+        onSuccess: () => {
+          resumeUrls.delete(key);
+          resolve();
+        },
+        onError: (error) => reject(tusError(error, () => resumeUrls.delete(key))),
+      });
+      transfer.signal.addEventListener(
+        'abort',
+        () => {
+          void upload.abort(false);
+          reject(abortError());
+        },
+        { once: true },
+      );
+      const known = resumeUrls.has(key);
+      void (known ? Promise.resolve([]) : upload.findPreviousUploads())
+        .then((previous) => {
+          if (transfer.signal.aborted) return;
+          if (previous[0]) upload.resumeFromPreviousUpload(previous[0]);
+          upload.start();
+        })
+        .catch((error: unknown) => reject(networkError(error)));
+    });
+  }
+
+  return {
+    name: 'supabase',
+    ...rpc,
+    uploadObject: (transfer) =>
+      transfer.size >= threshold ? resumableUpload(transfer) : standardUpload(transfer),
+  } satisfies Backend;
+}
+
+export type SupabaseBackend = ReturnType<typeof createSupabaseBackend>;
+
+/** tus-js-client takes a Buffer in Node and a Blob in browsers. */
+function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
+  const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array): Uint8Array } }).Buffer;
+  const browser = typeof (globalThis as { window?: unknown }).window !== 'undefined';
+  if (body instanceof Uint8Array)
+    return NodeBuffer && !browser ? NodeBuffer.from(body) : new Blob([body as BlobPart]);
+  return body;
+}
+
+function tusError(error: Error | tus.DetailedError, forgetUrl: () => void) {
+  const response = (error as tus.DetailedError).originalResponse;
+  if (!response) return networkError((error as tus.DetailedError).causingError ?? error);
+  const status = response.getStatus();
+  let body: unknown = response.getBody();
+  try {
+    body = JSON.parse(String(body));
+  } catch {
+    // a plain-text body stays text
+  }
+  // The upload is gone on the server: the next try starts a new one.
+  if (status === 404 || status === 410) forgetUrl();
+  return storageError(status, body);
+}
+
+// The deletion outbox worker (issue 7): removes queued objects through the Storage API.
+export {
+  MAX_REMOVE_BATCH,
+  drainStorageDeletions,
+  type DrainOptions,
+  type DrainReport,
+  type StorageAdminClient,
+} from './storage-deletions.js';

@@ -1,0 +1,232 @@
+/**
+ * One file's upload: queued → registering → uploading (bytes sent / total) → uploaded, with
+ * retrying (exponential backoff with jitter) and error. Spawned by the upload machine under the
+ * registered name `fileUpload`, so a persisted snapshot can name its logic.
+ *
+ * The actor does no I/O itself: `registerFile` and `transferObject` are provided by
+ * `createUploadMachine` (bound to a Backend), and the transfer's AbortController lives in the
+ * transfer actor's closure, never in the snapshot. Stopping this actor stops the transfer, which
+ * aborts the request.
+ *
+ * Every change is reported to the parent as `FILE.UPDATE`, so the parent's context is the one
+ * place a UI reads per-file state from.
+ */
+import {
+  assign,
+  fromCallback,
+  fromPromise,
+  sendParent,
+  setup,
+  type ActorRefFrom,
+  type AnyEventObject,
+  type DoneActorEvent,
+  type ErrorActorEvent,
+} from 'xstate';
+import type { FileRegistration, RegisteredFile } from '../adapters/backend.js';
+import {
+  DEFAULT_RETRY,
+  backoffDelay,
+  classifyFailure,
+  serializeError,
+  type RetryPolicy,
+  type SerializedUploadError,
+} from './upload-retry.js';
+
+/** A file's status as the parent's context shows it. `pending`: no actor yet (before START). */
+export type FileUploadStatus =
+  'pending' | 'queued' | 'registering' | 'uploading' | 'retrying' | 'uploaded' | 'error';
+
+export interface FileUploadInput {
+  key: string;
+  entityId: string;
+  slot: string;
+  name: string;
+  size: number;
+  type: string;
+  sha256: string | null;
+  fileId: string | null;
+  bucketId: string | null;
+  objectPath: string | null;
+  retry: RetryPolicy;
+}
+
+export interface FileUploadContext extends FileUploadInput {
+  bytesSent: number;
+  /** Failed tries of the current run; reset by RETRY. */
+  failures: number;
+  error: SerializedUploadError | null;
+}
+
+/** Input of the `transferObject` actor: what to send where. */
+export interface TransferInput {
+  key: string;
+  bucketId: string;
+  objectPath: string;
+  size: number;
+  type: string;
+}
+
+export type FileUploadEvent =
+  | { type: 'RUN' }
+  | { type: 'RETRY' }
+  | { type: 'TRANSFER.PROGRESS'; bytesSent: number }
+  | { type: 'TRANSFER.DONE' }
+  | { type: 'TRANSFER.ERROR'; error: unknown };
+
+/** What the file actor tells its parent. */
+export interface FileUpdateEvent {
+  type: 'FILE.UPDATE';
+  key: string;
+  status: FileUploadStatus;
+  bytesSent: number;
+  failures: number;
+  fileId: string | null;
+  bucketId: string | null;
+  objectPath: string | null;
+  error: SerializedUploadError | null;
+}
+
+type FailureEvent = ErrorActorEvent | { type: 'TRANSFER.ERROR'; error: unknown };
+const failureOf = (event: AnyEventObject) => classifyFailure((event as FailureEvent).error);
+
+/**
+ * The file actor's logic. Its two actors are placeholders here; `createUploadMachine` provides
+ * the real ones (and a `backoff` delay with an injected random source).
+ */
+export const fileUploadMachine = setup({
+  types: {
+    context: {} as FileUploadContext,
+    input: {} as FileUploadInput,
+    events: {} as FileUploadEvent,
+  },
+  actors: {
+    registerFile: fromPromise<RegisteredFile, { entityId: string; registration: FileRegistration }>(
+      async () => {
+        throw new Error('registerFile not provided: create the machine with createUploadMachine(backend)');
+      },
+    ),
+    transferObject: fromCallback<AnyEventObject, TransferInput>(({ sendBack }) => {
+      sendBack({ type: 'TRANSFER.ERROR', error: new Error('transferObject not provided') });
+    }),
+  },
+  delays: {
+    backoff: ({ context }) => backoffDelay(context.failures, context.retry, Math.random),
+  },
+  guards: {
+    registered: ({ context }) => context.fileId !== null,
+    exists: ({ event }) => failureOf(event) === 'exists',
+    retryable: ({ context, event }) =>
+      failureOf(event) === 'retry' && context.failures + 1 < context.retry.attempts,
+    aborted: ({ event }) => failureOf(event) === 'aborted',
+  },
+  actions: {
+    report: sendParent(({ context }, params: { status: FileUploadStatus }): FileUpdateEvent => ({
+      type: 'FILE.UPDATE',
+      key: context.key,
+      status: params.status,
+      bytesSent: context.bytesSent,
+      failures: context.failures,
+      fileId: context.fileId,
+      bucketId: context.bucketId,
+      objectPath: context.objectPath,
+      error: context.error,
+    })),
+    recordFailure: assign({
+      failures: ({ context }) => context.failures + 1,
+      error: ({ event }) => serializeError((event as FailureEvent).error),
+    }),
+  },
+}).createMachine({
+  id: 'fileUpload',
+  initial: 'queued',
+  context: ({ input }) => ({ ...input, bytesSent: 0, failures: 0, error: null }),
+  states: {
+    queued: {
+      on: {
+        RUN: [{ guard: 'registered', target: 'uploading' }, { target: 'registering' }],
+      },
+    },
+    registering: {
+      entry: { type: 'report', params: { status: 'registering' } },
+      invoke: {
+        src: 'registerFile',
+        input: ({ context }) => ({
+          entityId: context.entityId,
+          registration: {
+            slot: context.slot,
+            filename: context.name,
+            size: context.size,
+            mime: context.type,
+            sha256: context.sha256,
+          },
+        }),
+        onDone: {
+          target: 'uploading',
+          actions: assign(({ event }: { event: DoneActorEvent<RegisteredFile> }) => ({
+            fileId: event.output.fileId,
+            bucketId: event.output.bucketId,
+            objectPath: event.output.objectPath,
+          })),
+        },
+        onError: [
+          { guard: 'retryable', target: 'retrying', actions: 'recordFailure' },
+          { target: 'error', actions: 'recordFailure' },
+        ],
+      },
+    },
+    uploading: {
+      entry: { type: 'report', params: { status: 'uploading' } },
+      invoke: {
+        src: 'transferObject',
+        input: ({ context }) => ({
+          key: context.key,
+          bucketId: context.bucketId!,
+          objectPath: context.objectPath!,
+          size: context.size,
+          type: context.type,
+        }),
+      },
+      on: {
+        'TRANSFER.PROGRESS': {
+          actions: [
+            assign({ bytesSent: ({ event }) => event.bytesSent }),
+            { type: 'report', params: { status: 'uploading' } },
+          ],
+        },
+        'TRANSFER.DONE': { target: 'uploaded' },
+        'TRANSFER.ERROR': [
+          { guard: 'exists', target: 'uploaded' },
+          { guard: 'aborted', target: 'queued', actions: { type: 'report', params: { status: 'queued' } } },
+          { guard: 'retryable', target: 'retrying', actions: 'recordFailure' },
+          { target: 'error', actions: 'recordFailure' },
+        ],
+      },
+    },
+    retrying: {
+      entry: { type: 'report', params: { status: 'retrying' } },
+      after: {
+        backoff: [{ guard: 'registered', target: 'uploading' }, { target: 'registering' }],
+      },
+    },
+    uploaded: {
+      type: 'final',
+      entry: [
+        assign({ bytesSent: ({ context }) => context.size, error: null }),
+        { type: 'report', params: { status: 'uploaded' } },
+      ],
+    },
+    error: {
+      entry: { type: 'report', params: { status: 'error' } },
+      on: {
+        RETRY: {
+          target: 'queued',
+          actions: [assign({ failures: 0, error: null }), { type: 'report', params: { status: 'queued' } }],
+        },
+      },
+    },
+  },
+});
+
+export type FileUploadActorRef = ActorRefFrom<typeof fileUploadMachine>;
+
+export { DEFAULT_RETRY };

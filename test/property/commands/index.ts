@@ -1,0 +1,129 @@
+/**
+ * The commands of the model-based property test. Each command asks the model (the lifecycle
+ * machine's `transitionLifecycle` plus the file/object model) whether the operation is allowed,
+ * runs it against the database, requires the database to agree, updates the model, and then checks
+ * every invariant. `toString()` prints the command the way a counterexample should read.
+ *
+ * Entities, files and objects are referenced by index into the model's lists (modulo their length),
+ * so commands stay meaningful when fast-check shrinks a sequence.
+ */
+
+import fc from 'fast-check';
+import { UPLOAD_STATUSES } from '../../../src/machines/lifecycle.js';
+import {
+  MODEL_KINDS,
+  MODEL_USERS,
+  type FileInvalidity,
+  type LifecycleModel,
+} from '../../support/model-lifecycle.js';
+import { type Who } from '../driver.js';
+import { type Real } from './base.js';
+import { StoreObjectCommand, RemoveObjectCommand, type ObjectVariant } from './storage.js';
+import {
+  LifecycleOpCommand,
+  CreateDraftCommand,
+  RegisterFileCommand,
+  RemoveFileCommand,
+  DeleteEntityCommand,
+  FillRequirementsCommand,
+} from './lifecycle.js';
+import {
+  DirectUpdateStatusCommand,
+  DirectInsertEntityCommand,
+  DirectInsertFileCommand,
+  DirectVerifyFilesCommand,
+  type DirectRole,
+} from './direct-sql.js';
+import { AdvanceClockCommand, SweepCommand } from './time.js';
+
+const who = fc.constantFrom<Who>('owner', 'owner', 'owner', 'owner', 'other', 'anon', 'service');
+const ref = fc.oneof(
+  { weight: 4, arbitrary: fc.constant(0) },
+  { weight: 2, arbitrary: fc.nat({ max: 3 }) },
+  { weight: 1, arbitrary: fc.nat({ max: 1000 }) },
+);
+const invalid = fc.constantFrom<FileInvalidity>(
+  'none',
+  'none',
+  'none',
+  'none',
+  'slot',
+  'size_zero',
+  'size_big',
+  'mime',
+  'name',
+);
+const directRole = fc.constantFrom<DirectRole>('owner', 'other', 'anon', 'service_role', 'superuser');
+const status = fc.constantFrom(...UPLOAD_STATUSES);
+
+/** Every command, weighted towards the ones that move entities along the lifecycle. */
+const objectVariant = fc.constantFrom<ObjectVariant>(
+  'right',
+  'right',
+  'right',
+  'other_owner',
+  'wrong_size',
+  'wrong_type',
+  'wrong_path',
+  'other_owner',
+);
+const owner = fc.nat({ max: MODEL_USERS.length - 1 });
+const kind = fc.nat({ max: MODEL_KINDS.length - 1 });
+const fileArgs = fc.tuple(fc.nat({ max: 3 }), invalid, fc.nat({ max: 20_000 }));
+
+/**
+ * Every command with its weight (fc.commands picks uniformly among the list, so a weight is a
+ * number of copies), tilted towards the steps that move entities along the lifecycle.
+ */
+export function lifecycleCommands(options: { sweep: boolean }) {
+  const weighted: [number, fc.Arbitrary<fc.AsyncCommand<LifecycleModel, Real>>][] = [
+    [
+      2,
+      fc
+        .tuple(owner, kind, fc.constantFrom<'owner' | 'anon'>('owner', 'owner', 'owner', 'owner', 'anon'))
+        .map(([o, k, w]) => new CreateDraftCommand(o, k, w)),
+    ],
+    [3, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('begin_upload', e, w))],
+    [3, ref.map((e) => new FillRequirementsCommand(e))],
+    [2, fc.tuple(ref, who, fileArgs).map(([e, w, [s, i, n]]) => new RegisterFileCommand(e, w, s, i, n))],
+    [2, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, false))],
+    [1, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, true))],
+    [
+      1,
+      fc
+        .tuple(ref, fc.constantFrom<'owner' | 'other'>('owner', 'other'))
+        .map(([o, w]) => new RemoveObjectCommand(o, w)),
+    ],
+    [1, fc.tuple(ref, who).map(([f, w]) => new RemoveFileCommand(f, w))],
+    [3, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('finalize', e, w))],
+    [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('fail', e, w))],
+    [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('retry', e, w))],
+    [1, fc.tuple(ref, who).map(([e, w]) => new DeleteEntityCommand(e, w))],
+    [3, fc.tuple(ref, directRole, status).map(([e, r, s]) => new DirectUpdateStatusCommand(e, r, s))],
+    [
+      1,
+      fc
+        .tuple(owner, kind, directRole, status)
+        .map(([o, k, r, s]) => new DirectInsertEntityCommand(o, k, r, s)),
+    ],
+    [
+      1,
+      fc
+        .tuple(ref, directRole, fileArgs)
+        .map(([e, r, [s, i, n]]) => new DirectInsertFileCommand(e, r, s, i, n)),
+    ],
+    [1, fc.tuple(ref, directRole).map(([e, r]) => new DirectVerifyFilesCommand(e, r))],
+    [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
+  ];
+  if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
+  return weighted.flatMap(([n, arbitrary]) => Array.from({ length: n }, () => arbitrary));
+}
+
+/** Every run starts from one draft (e0: a report of u0), so no run spends its commands waiting for one. */
+export const firstCommand = () => new CreateDraftCommand(0, 0, 'owner');
+
+export { commandStats, formatStats, timing, type Real } from './base.js';
+export { shiftTimestamps } from './time.js';
+export * from './lifecycle.js';
+export * from './storage.js';
+export * from './direct-sql.js';

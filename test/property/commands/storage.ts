@@ -1,0 +1,142 @@
+/** Storage commands: uploads through the storage server's write path, removals through its API. */
+import { as, superuser, user } from '../../support/db.js';
+import { writeStorageObject } from '../../../src/db/storage-write.js';
+import {
+  MODEL_USERS,
+  bucketLimits,
+  objectKey,
+  statusOfEntity,
+  type LifecycleModel,
+  type ModelFile,
+} from '../../support/model-lifecycle.js';
+import { NoRowError } from '../driver.js';
+import { mimeAllowed } from '../../../src/db/storage-write.js';
+import { type Real, outcome, agree, otherUser, LifecycleCommand, FileCommand } from './base.js';
+
+export type ObjectVariant = 'right' | 'wrong_size' | 'wrong_type' | 'wrong_path' | 'other_owner';
+
+/** Uploads an object through the storage server's write path (policies gate the caller). */
+export class StoreObjectCommand extends FileCommand {
+  constructor(
+    fileRef: number,
+    readonly variant: ObjectVariant,
+    readonly privileged: boolean,
+  ) {
+    super(fileRef);
+  }
+  /** Files still waiting for their object come first: that is where uploads matter. */
+  protected override order(m: LifecycleModel): ModelFile[] {
+    const stored = (f: ModelFile) => m.objects.has(objectKey(f.bucketId, f.objectPath));
+    return [...m.files.filter(stored), ...m.files.filter((f) => !stored(f))];
+  }
+  async step(m: LifecycleModel, r: Real): Promise<void> {
+    const { file, entity } = this.file(m);
+    const ownerId = MODEL_USERS[entity.owner]!;
+    const uploader = this.variant === 'other_owner' ? otherUser(entity.owner) : ownerId;
+    const name = this.variant === 'wrong_path' ? `${ownerId}/${entity.id}/unregistered` : file.objectPath;
+    const size = file.declaredSize + (this.variant === 'wrong_size' ? 1 : 0);
+    const slotTypes = entity.kind.requirements.find((x) => x.slot === file.slot)!.allowedMimeTypes;
+    // A type the bucket takes but the slot does not (or, with one slot, one the bucket refuses).
+    const otherType =
+      entity.kind.requirements
+        .flatMap((x) => x.allowedMimeTypes)
+        .map((t) => t.replace('/*', '/png'))
+        .find((t) => !mimeAllowed(t, slotTypes)) ?? 'application/octet-stream';
+    const mime = this.variant === 'wrong_type' ? otherType : file.declaredMime;
+    const key = objectKey(file.bucketId, name);
+
+    let allowed: boolean;
+    let write: Promise<unknown>;
+    if (this.privileged) {
+      allowed = !m.objects.has(key);
+      write = as(r.db, superuser, (tx) =>
+        tx.query(
+          `insert into storage.objects (bucket_id, name, owner_id, metadata) values ($1, $2, $3, $4)`,
+          [file.bucketId, name, uploader, JSON.stringify({ size, mimetype: mime })],
+        ),
+      ).catch((error: { code?: string }) => {
+        if (error.code === '23505') throw Object.assign(new Error('duplicate object'), { code: 'Duplicate' });
+        throw error;
+      });
+    } else {
+      const target = m.files.find((f) => f.bucketId === file.bucketId && f.objectPath === name);
+      const targetEntity = target && m.entities.find((e) => e.id === target.entityId);
+      const bucket = bucketLimits(entity.kind);
+      allowed =
+        m.caps.storagePolicies &&
+        targetEntity !== undefined &&
+        statusOfEntity(targetEntity) === 'uploading' &&
+        MODEL_USERS[targetEntity.owner] === uploader &&
+        !m.objects.has(key) &&
+        size <= bucket.maxBytes &&
+        mimeAllowed(mime, bucket.mimeTypes);
+      write = writeStorageObject(r.db, {
+        bucketId: file.bucketId,
+        name,
+        ownerId: uploader,
+        size,
+        mimetype: mime,
+      });
+    }
+    agree(
+      this.toString(),
+      allowed,
+      await outcome(write),
+      this.privileged ? 'superuser_insert_object' : 'store_object',
+    );
+    if (allowed)
+      m.objects.set(key, {
+        bucketId: file.bucketId,
+        name,
+        ownerId: uploader,
+        size,
+        mime,
+        writtenAt: m.clock,
+      });
+  }
+  toString(): string {
+    return `${this.privileged ? 'superuser_insert_object' : 'store_object'}(${this.ref}, ${this.variant})`;
+  }
+}
+
+/** Removes an object through the Storage API (a DELETE as the caller; the policies decide). */
+export class RemoveObjectCommand extends LifecycleCommand {
+  constructor(
+    readonly objectRef: number,
+    readonly who: 'owner' | 'other',
+  ) {
+    super();
+  }
+  override check(m: Readonly<LifecycleModel>): boolean {
+    return m.objects.size > 0;
+  }
+  async step(m: LifecycleModel, r: Real): Promise<void> {
+    const objects = [...m.objects.values()];
+    const index = this.objectRef % objects.length;
+    const object = objects[index]!;
+    this.resolved = `object ${index} ${object.name.split('/').slice(1).join('/').slice(0, 13)}…`;
+    const ownerIndex = MODEL_USERS.indexOf(object.ownerId as (typeof MODEL_USERS)[number]);
+    const caller = this.who === 'owner' ? object.ownerId : otherUser(ownerIndex);
+    const file = m.files.find((f) => f.bucketId === object.bucketId && f.objectPath === object.name);
+    const fileEntity = file && m.entities.find((e) => e.id === file.entityId);
+    const allowed =
+      m.caps.storagePolicies &&
+      caller === object.ownerId &&
+      !(fileEntity && statusOfEntity(fileEntity) === 'completed');
+    const result = await outcome(
+      as(r.db, user(caller), async (tx) => {
+        await tx.query(`select set_config('storage.allow_delete_query', 'true', true)`);
+        const { rows } = await tx.query(
+          `delete from storage.objects where bucket_id = $1 and name = $2 returning id`,
+          [object.bucketId, object.name],
+        );
+        if (rows.length === 0) throw new NoRowError('remove object');
+      }),
+    );
+    agree(this.toString(), allowed, result, 'remove_object');
+    if (allowed) m.objects.delete(objectKey(object.bucketId, object.name));
+  }
+  toString(): string {
+    return `remove_object(${this.resolved || `o?${this.objectRef}`}) as ${this.who}`;
+  }
+}

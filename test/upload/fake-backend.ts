@@ -1,0 +1,261 @@
+/**
+ * An in-memory Backend with the RPC semantics of docs/rpc.md (status checks, attempts, idempotent
+ * finalize), byte transfers it can stall or fail on demand, and a log of every call. For unit
+ * tests of the machine; the adapters are tested against the real SQL.
+ */
+import {
+  EntityNotFoundError,
+  ForbiddenTransitionError,
+  AttemptsExhaustedError,
+  NotAcceptingError,
+  RequirementsNotMetError,
+} from '../../src/errors.js';
+import {
+  abortError,
+  networkError,
+  type Backend,
+  type FileRequirement,
+  type ObjectTransfer,
+  type UploadState,
+  type UploadStateFile,
+} from '../../src/adapters/backend.js';
+import { checkFile } from '../../src/machines/upload-validate.js';
+import { InvalidFileError } from '../../src/errors.js';
+
+export const REQUIREMENTS: FileRequirement[] = [
+  { slot: 'document', minCount: 1, maxCount: 1, maxBytes: 10_000, allowedMimeTypes: ['application/pdf'] },
+  { slot: 'photos', minCount: 0, maxCount: 5, maxBytes: 5_000, allowedMimeTypes: ['image/*'] },
+];
+
+interface Entity {
+  state: UploadState;
+  transitions: string[];
+}
+
+type Method = keyof Omit<Backend, 'name'>;
+
+/** Controls a transfer in flight: resolve or fail it by hand. */
+export interface PendingTransfer {
+  transfer: ObjectTransfer;
+  finish(): void;
+  fail(error: unknown): void;
+}
+
+export function createFakeBackend(options: { maxAttempts?: number; requirements?: FileRequirement[] } = {}) {
+  const requirements = options.requirements ?? REQUIREMENTS;
+  const entities = new Map<string, Entity>();
+  const objects = new Map<string, { size: number; mime: string }>();
+  const calls: { method: Method; args: unknown[] }[] = [];
+  const faults = new Map<Method, unknown[]>();
+  /** Transfers stall here when `stallTransfers` is on. */
+  const pending: PendingTransfer[] = [];
+  const pendingWaiters: { n: number; resolve: () => void }[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let ids = 0;
+  const control = {
+    stallTransfers: false,
+    /** Set by `finalizeCommitsThenFails`: the next finalize commits, then its answer is lost. */
+    loseNextFinalizeAnswer: false,
+    bytesReceived: 0,
+  };
+
+  const entity = (id: string) => {
+    const e = entities.get(id);
+    if (!e) throw new EntityNotFoundError({ message: 'entity not found' });
+    return e;
+  };
+  const snapshot = (e: Entity): UploadState => ({
+    ...e.state,
+    files: e.state.files.map((f) => {
+      const o = objects.get(f.objectPath);
+      return {
+        ...f,
+        objectExists: !!o,
+        objectMatches: !!o && o.size === f.declaredSize && o.mime === f.declaredMime,
+      };
+    }),
+  });
+  const move = (e: Entity, to: UploadState['status'], event: string) => {
+    e.transitions.push(`${e.state.status}->${to}:${event}`);
+    e.state = { ...e.state, status: to };
+  };
+  const injected = (method: Method) => {
+    const queue = faults.get(method);
+    if (queue && queue.length > 0) throw queue.shift();
+  };
+
+  async function call<T>(method: Method, args: unknown[], fn: () => T): Promise<T> {
+    calls.push({ method, args });
+    await Promise.resolve();
+    injected(method);
+    return fn();
+  }
+
+  const backend = {
+    name: 'fake',
+    createDraft: (input) =>
+      call('createDraft', [input], () => {
+        const existing = [...entities.values()].find(
+          (e) => input.idempotencyKey && e.state.metadata.__key === input.idempotencyKey,
+        );
+        if (existing) return snapshot(existing);
+        const id = `e${++ids}`;
+        const e: Entity = {
+          transitions: ['->draft:create'],
+          state: {
+            entityId: id,
+            kind: input.kind,
+            status: 'draft',
+            attempt: 0,
+            maxAttempts: options.maxAttempts ?? 3,
+            failureReason: null,
+            metadata: { ...input.metadata, __key: input.idempotencyKey },
+            createdAt: '',
+            updatedAt: '',
+            completedAt: null,
+            requirements,
+            files: [],
+          },
+        };
+        entities.set(id, e);
+        return snapshot(e);
+      }),
+    beginUpload: (entityId) =>
+      call('beginUpload', [entityId], () => {
+        const e = entity(entityId);
+        if (e.state.status !== 'draft') throw new ForbiddenTransitionError({ message: 'not a draft' });
+        move(e, 'uploading', 'begin_upload');
+        e.state.attempt = 1;
+        return snapshot(e);
+      }),
+    registerFile: (entityId, file) =>
+      call('registerFile', [entityId, file], () => {
+        const e = entity(entityId);
+        if (e.state.status !== 'uploading') throw new NotAcceptingError({ message: 'not uploading' });
+        const problem = checkFile(
+          { slot: file.slot, name: file.filename, size: file.size, type: file.mime },
+          requirements,
+        );
+        if (problem) throw problem;
+        const slotCount = e.state.files.filter((f) => f.slot === file.slot).length;
+        if (slotCount >= requirements.find((r) => r.slot === file.slot)!.maxCount) {
+          throw new InvalidFileError({ message: 'too many files' });
+        }
+        const fileId = `file${++ids}`;
+        const row: UploadStateFile = {
+          fileId,
+          slot: file.slot,
+          originalName: file.filename,
+          declaredSize: file.size,
+          declaredMime: file.mime,
+          sha256: file.sha256 ?? null,
+          bucketId: 'bucket',
+          objectPath: `owner/${entityId}/${fileId}`,
+          verifiedAt: null,
+          objectExists: false,
+          objectMatches: false,
+        };
+        e.state.files.push(row);
+        return { fileId, bucketId: row.bucketId, objectPath: row.objectPath };
+      }),
+    removeFile: (entityId, fileId) =>
+      call('removeFile', [entityId, fileId], () => {
+        const e = entity(entityId);
+        e.state.files = e.state.files.filter((f) => f.fileId !== fileId);
+        return snapshot(e);
+      }),
+    uploadObject: async (transfer) => {
+      calls.push({ method: 'uploadObject', args: [transfer.objectPath] });
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      try {
+        await Promise.resolve();
+        injected('uploadObject');
+        if (control.stallTransfers) {
+          await new Promise<void>((resolve, reject) => {
+            const entry: PendingTransfer = { transfer, finish: resolve, fail: reject };
+            pending.push(entry);
+            for (const w of pendingWaiters.filter((w) => pending.length >= w.n)) w.resolve();
+            transfer.signal.addEventListener('abort', () => reject(abortError()), { once: true });
+          });
+        }
+        if (transfer.signal.aborted) throw abortError();
+        const half = Math.floor(transfer.size / 2);
+        transfer.onProgress?.(half, transfer.size);
+        transfer.onProgress?.(transfer.size, transfer.size);
+        control.bytesReceived += transfer.size;
+        objects.set(transfer.objectPath, { size: transfer.size, mime: transfer.contentType });
+      } finally {
+        inFlight--;
+      }
+    },
+    finalizeUpload: (entityId) =>
+      call('finalizeUpload', [entityId], () => {
+        const e = entity(entityId);
+        if (e.state.status === 'completed') return snapshot(e);
+        if (e.state.status !== 'uploading') throw new ForbiddenTransitionError({ message: 'not uploading' });
+        const s = snapshot(e);
+        const missing = s.files.filter((f) => !f.objectMatches).map((f) => f.fileId);
+        const short = requirements.filter(
+          (r) => s.files.filter((f) => f.slot === r.slot).length < r.minCount,
+        );
+        if (missing.length > 0 || short.length > 0) {
+          throw new RequirementsNotMetError({
+            message: 'requirements not met',
+            detail: [...missing, ...short.map((r) => r.slot)].join('\n'),
+          });
+        }
+        move(e, 'completed', 'finalize');
+        if (control.loseNextFinalizeAnswer) {
+          control.loseNextFinalizeAnswer = false;
+          throw networkError(new Error('socket hang up'));
+        }
+        return snapshot(e);
+      }),
+    failUpload: (entityId, reason) =>
+      call('failUpload', [entityId, reason], () => {
+        const e = entity(entityId);
+        if (e.state.status !== 'uploading') throw new ForbiddenTransitionError({ message: 'not uploading' });
+        move(e, 'failed', 'fail');
+        e.state.failureReason = reason ?? 'client_error';
+        return snapshot(e);
+      }),
+    retryUpload: (entityId) =>
+      call('retryUpload', [entityId], () => {
+        const e = entity(entityId);
+        if (e.state.status !== 'failed') throw new ForbiddenTransitionError({ message: 'not failed' });
+        if (e.state.attempt >= e.state.maxAttempts)
+          throw new AttemptsExhaustedError({ message: 'no attempts left' });
+        move(e, 'uploading', 'retry');
+        e.state.attempt += 1;
+        e.state.failureReason = null;
+        return snapshot(e);
+      }),
+    getUploadState: (entityId) => call('getUploadState', [entityId], () => snapshot(entity(entityId))),
+  } satisfies Backend;
+
+  return {
+    backend,
+    calls,
+    entities,
+    objects,
+    pending,
+    control,
+    get maxInFlight() {
+      return maxInFlight;
+    },
+    /** The next `times` calls of `method` reject with `error`. */
+    fail(method: Method, error: unknown, times = 1) {
+      faults.set(method, [...(faults.get(method) ?? []), ...Array.from({ length: times }, () => error)]);
+    },
+    /** Resolves once `n` transfers are stalled. */
+    stalled(n: number): Promise<void> {
+      if (pending.length >= n) return Promise.resolve();
+      return new Promise((resolve) => pendingWaiters.push({ n, resolve }));
+    },
+    count: (method: Method) => calls.filter((c) => c.method === method).length,
+  };
+}
+
+export type FakeBackend = ReturnType<typeof createFakeBackend>;

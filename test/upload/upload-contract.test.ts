@@ -1,0 +1,150 @@
+/**
+ * Contract: the upload machine and the lifecycle agree. Traversing the upload machine with
+ * `xstate/graph` (every event, every RPC answer and failure), every database-status change it can
+ * make is a row of LIFECYCLE_TRANSITIONS, and every row is made by some path.
+ */
+import { describe, expect, it } from 'vitest';
+import { getAdjacencyMap } from 'xstate/graph';
+import type { AnyEventObject, AnyStateNode } from 'xstate';
+import { LIFECYCLE_TRANSITIONS, UPLOAD_STATUSES, type UploadStatus } from '../../src/machines/lifecycle.js';
+import { createUploadMachine, type UploadStateMeta } from '../../src/machines/upload.js';
+import { selectPhase, type UploadSnapshot } from '../../src/machines/upload-selectors.js';
+import { networkError, type UploadState } from '../../src/adapters/backend.js';
+import { NotAcceptingError, RequirementsNotMetError } from '../../src/errors.js';
+import { createFakeBackend, REQUIREMENTS } from './fake-backend.js';
+
+const machine = createUploadMachine({ backend: createFakeBackend().backend, random: () => 0.5 });
+
+const stateWith = (status: UploadStatus): UploadState => ({
+  entityId: 'e1',
+  kind: 'report',
+  status,
+  attempt: 1,
+  maxAttempts: 3,
+  failureReason: null,
+  metadata: {},
+  createdAt: '',
+  updatedAt: '',
+  completedAt: null,
+  requirements: REQUIREMENTS,
+  files: [],
+});
+
+const INVOKES = [
+  'createDraft',
+  'beginUpload',
+  'finalizeUpload',
+  'failUpload',
+  'retryUpload',
+  'getUploadState',
+];
+const ERRORS = [
+  networkError(new Error('reset')),
+  new RequirementsNotMetError({ message: 'x' }),
+  new NotAcceptingError({ message: 'x' }),
+];
+
+function eventsFor(snapshot: UploadSnapshot): AnyEventObject[] {
+  const delayed = (snapshot._nodes as AnyStateNode[]).flatMap((node) =>
+    node.after.map((t) => ({ type: t.eventType })),
+  );
+  const update = (status: string) => ({
+    type: 'FILE.UPDATE',
+    key: 'f1',
+    status,
+    bytesSent: 0,
+    failures: 0,
+    fileId: 'file1',
+    bucketId: 'b',
+    objectPath: 'p',
+    error: null,
+  });
+  return [
+    { type: 'CREATE', kind: 'report' },
+    // One file is enough to reach every state; more would only multiply the same states.
+    ...(snapshot.context.files.length === 0
+      ? [
+          {
+            type: 'ADD_FILES',
+            files: [{ slot: 'document', body: new Uint8Array(10), name: 'a.pdf', type: 'application/pdf' }],
+          },
+        ]
+      : []),
+    { type: 'START' },
+    { type: 'CANCEL' },
+    { type: 'RETRY' },
+    { type: 'RETRY_FILE', key: 'f1' },
+    { type: 'FINALIZE' },
+    { type: 'RESUME' },
+    update('uploaded'),
+    update('error'),
+    ...INVOKES.flatMap((id) => [
+      ...UPLOAD_STATUSES.map((status) => ({ type: `xstate.done.actor.${id}`, output: stateWith(status) })),
+      ...ERRORS.map((error) => ({ type: `xstate.error.actor.${id}`, error })),
+    ]),
+    ...delayed,
+  ];
+}
+
+function metaOf(snapshot: UploadSnapshot): UploadStateMeta {
+  const meta = snapshot.getMeta() as Record<string, UploadStateMeta>;
+  return meta[`upload.${selectPhase(snapshot)}`]!;
+}
+
+describe('upload machine ↔ lifecycle contract', () => {
+  const adjacency = getAdjacencyMap(machine, {
+    events: eventsFor as never,
+    serializeState: (s) => {
+      const snapshot = s as unknown as UploadSnapshot;
+      return JSON.stringify([
+        snapshot.value,
+        snapshot.context.files.map((f) => f.status),
+        snapshot.context.entityId !== null,
+      ]);
+    },
+    limit: 5000,
+  });
+
+  const changes = new Map<string, string>();
+  for (const [key, { state, transitions }] of Object.entries(
+    adjacency as unknown as Record<
+      string,
+      { state: unknown; transitions: Record<string, { state: unknown }> }
+    >,
+  )) {
+    const from = metaOf(state as unknown as UploadSnapshot);
+    for (const [eventKey, { state: next }] of Object.entries(transitions)) {
+      const to = metaOf(next as unknown as UploadSnapshot);
+      if (from.observed || to.observed || to.status === null || from.status === to.status) continue;
+      changes.set(`${from.status}→${to.status}`, `${key} --${eventKey}-->`);
+    }
+  }
+
+  it('explores every state of the machine', () => {
+    const phases = new Set(
+      Object.values(adjacency as unknown as Record<string, { state: unknown }>).map(({ state }) =>
+        selectPhase(state as unknown as UploadSnapshot),
+      ),
+    );
+    expect([...phases].sort()).toEqual(Object.keys(machine.root.states).sort());
+  });
+
+  it('every database-status change the machine makes is a row of the lifecycle table', () => {
+    const allowed = new Set(LIFECYCLE_TRANSITIONS.map((t) => `${t.from}→${t.to}`));
+    const forbidden = [...changes.entries()].filter(([change]) => !allowed.has(change));
+    expect(forbidden).toEqual([]);
+  });
+
+  it('every row of the lifecycle table is made by some path of the machine', () => {
+    const rows = LIFECYCLE_TRANSITIONS.map((t) => `${t.from}→${t.to}`).sort();
+    expect([...changes.keys()].sort()).toEqual(rows);
+  });
+
+  it('declares a database status on every state', () => {
+    for (const node of Object.values(machine.root.states) as AnyStateNode[]) {
+      const meta = node.meta as UploadStateMeta | undefined;
+      expect(meta, node.key).toBeDefined();
+      expect(meta!.status === null || UPLOAD_STATUSES.includes(meta!.status), node.key).toBe(true);
+    }
+  });
+});
