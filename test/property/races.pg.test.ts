@@ -210,38 +210,33 @@ describe.skipIf(!hasServer)('on PostgreSQL, racing connections', () => {
     });
   });
 
-  // KNOWN BUG (reported, issue 4 → issue 3): the storage DELETE policy reads the entity's status
-  // without locking it, and finalize does not lock the objects it checked, so a removal whose
-  // statement ran before finalize committed can commit after it: a completed entity without its
-  // object. The deterministic test below pins the interleaving; this randomized one runs with
-  // PROPERTY_KNOWN_BUGS=1 until the fix lands (then drop the switch and flip the pinned test below).
-  it.runIf(process.env.PROPERTY_KNOWN_BUGS === '1')(
-    'finalize racing the removal of its object through the Storage API: never a completed entity without its object',
-    async () => {
-      await interleavings('finalize vs object removal', async (s) => {
-        const { id, bucketId, objectPath } = await readyEntityWithFile(db);
-        const [done, removed] = await s.waitFor(
-          Promise.all([
-            racer(db, s, 'finalize', user(owner), finalize, [id]),
-            racer(
-              db,
-              s,
-              'remove object',
-              user(owner),
-              `delete from storage.objects where bucket_id = $1 and name = $2 returning id`,
-              [bucketId, objectPath],
-              [`select set_config('storage.allow_delete_query', 'true', true)`],
-            ),
-          ]),
-        );
-        const removedRows = removed.ok ? removed.rows.length : 0;
-        // The invariants (checked after the scenario) require a completed entity's object to exist.
-        return `finalize ${codeOf(done)}, object ${removedRows ? 'removed' : 'kept'}`;
-      });
-    },
-  );
+  // Found by this suite: the storage DELETE policy read the entity's status without a lock, so a
+  // removal whose statement ran before finalize committed could commit after it. Fixed by
+  // 0022_storage_object_guard.sql (a row trigger that locks the entity FOR SHARE).
+  it('finalize racing the removal of its object through the Storage API: never a completed entity without its object', async () => {
+    await interleavings('finalize vs object removal', async (s) => {
+      const { id, bucketId, objectPath } = await readyEntityWithFile(db);
+      const [done, removed] = await s.waitFor(
+        Promise.all([
+          racer(db, s, 'finalize', user(owner), finalize, [id]),
+          racer(
+            db,
+            s,
+            'remove object',
+            user(owner),
+            `delete from storage.objects where bucket_id = $1 and name = $2 returning id`,
+            [bucketId, objectPath],
+            [`select set_config('storage.allow_delete_query', 'true', true)`],
+          ),
+        ]),
+      );
+      const removedRows = removed.ok ? removed.rows.length : 0;
+      // The invariants (checked after the scenario) require a completed entity's object to exist.
+      return `finalize ${codeOf(done)}, object ${removedRows ? 'removed' : 'kept'}`;
+    });
+  });
 
-  it('KNOWN BUG, pinned: a removal begun before finalize commits can commit after it (completed entity without its object); red once fixed, then assert the invariant instead', async () => {
+  it('a removal begun before finalize commits first and finalize answers UL002; the entity stays uploading', async () => {
     await resetForRun(db);
     const { id, bucketId, objectPath } = await readyEntityWithFile(db);
     const remover = await db.pool.connect();
@@ -257,16 +252,19 @@ describe.skipIf(!hasServer)('on PostgreSQL, racing connections', () => {
         [bucketId, objectPath],
       );
       expect(rows).toHaveLength(1); // allowed: the entity is still uploading
-      // Finalize on another connection neither waits for the removal nor sees it, and commits.
-      await rpcDriver.finalize(db, user(owner), id);
+      // Finalize on another connection now waits for the removal's lock on the entity…
+      const finalizing = rpcDriver.finalize(db, user(owner), id).then(
+        () => 'completed',
+        (error: { code?: string }) => error.code,
+      );
       await remover.query('commit');
+      // …and then sees the object gone.
+      expect(await finalizing).toBe('UL002');
     } finally {
       remover.release();
     }
-    expect(await statusOf(db, id)).toBe('completed');
-    // The invariant is broken today: the completed entity's object is gone.
-    const state = await readState(db);
-    expect(() => checkDatabaseInvariants(state)).toThrow(/is completed but: .*not uploaded/);
+    expect(await statusOf(db, id)).toBe('uploading');
+    checkDatabaseInvariants(await readState(db));
   });
 
   it('three sweeps racing process every expired row exactly once', async () => {
