@@ -19,7 +19,7 @@ import { classifyFailure } from '../../src/machines/upload-retry.js';
 import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind, eventsOf, statusOfRow } from '../support/fixtures.js';
-import { startFaultProxy } from './support/fault-proxy.js';
+import { startFaultProxy } from '../../src/server/fault-proxy.js';
 
 const MB = 1024 * 1024;
 let db: TestDb;
