@@ -114,6 +114,15 @@ as $$
     left join pg_catalog.pg_trigger tg
       on tg.tgname = e.tgname and tg.tgrelid = pg_catalog.to_regclass('upload_lifecycle.' || e.tbl)
     union all
+    -- 0022: the objects of a completed entity can be neither replaced nor removed.
+    select 'trigger: storage.objects upload_lifecycle_guard_object', coalesce(tg.tgenabled <> 'D', false),
+           case when tg.oid is null then 'missing: re-apply the migrations'
+                when tg.tgenabled = 'D' then 'disabled: alter table storage.objects enable trigger upload_lifecycle_guard_object'
+                else 'present and enabled' end
+    from (values (1)) as one(x)
+    left join pg_catalog.pg_trigger tg
+      on tg.tgname = 'upload_lifecycle_guard_object' and tg.tgrelid = 'storage.objects'::regclass
+    union all
     select 'grant: anon has no privilege on lifecycle tables',
            not exists (select 1 from tables t
                        where pg_catalog.has_table_privilege('anon', t.oid, 'select,insert,update,delete,truncate,references,trigger')),

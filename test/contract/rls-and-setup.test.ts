@@ -150,6 +150,15 @@ describe('upload_lifecycle.verify_setup()', () => {
     }
   });
 
+  it('catches a disabled storage object guard (0022)', async () => {
+    await db.exec('alter table storage.objects disable trigger upload_lifecycle_guard_object');
+    try {
+      expect(await failing()).toEqual(['trigger: storage.objects upload_lifecycle_guard_object']);
+    } finally {
+      await db.exec('alter table storage.objects enable trigger upload_lifecycle_guard_object');
+    }
+  });
+
   it('catches a bucket whose limits drifted from the requirements', async () => {
     await db.query(`update storage.buckets set file_size_limit = null, public = true`);
     expect(await failing()).toEqual([`bucket: report-files (kind ${kind})`]);
