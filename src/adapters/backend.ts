@@ -88,6 +88,11 @@ export interface ObjectTransfer {
   signal: AbortSignal;
   /** Bytes acknowledged so far (monotonic within one call; may restart lower after a resume). */
   onProgress?: (bytesSent: number, bytesTotal: number) => void;
+  /**
+   * Replace an object already at the path (`x-upsert: true`): set when the database reported the
+   * stored object does not match the registration (wrong size or type), never for a first upload.
+   */
+  upsert?: boolean;
 }
 
 export interface CreateDraftInput {

@@ -97,6 +97,7 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
           ownerId: userId(),
           size: bytes.length,
           mimetype: transfer.contentType,
+          upsert: transfer.upsert === true,
         });
       } catch (error) {
         if (error instanceof StorageWriteError) {

@@ -94,7 +94,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     const request = client.storage.from(transfer.bucketId).upload(transfer.objectPath, transfer.body, {
       contentType: transfer.contentType,
       cacheControl,
-      upsert: false,
+      upsert: transfer.upsert === true,
     });
     // storage-js cannot cancel an upload; on abort the caller is released and the answer ignored.
     const { error } = await Promise.race([request, aborted]);
@@ -128,7 +128,11 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
         fingerprint: async () => `upload-lifecycle:${baseUrl}:${key}`,
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
-        headers: { authorization: `Bearer ${bearer}`, apikey: apiKey, 'x-upsert': 'false' },
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          apikey: apiKey,
+          'x-upsert': transfer.upsert ? 'true' : 'false',
+        },
         metadata: {
           bucketName: transfer.bucketId,
           objectName: transfer.objectPath,

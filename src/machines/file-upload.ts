@@ -47,6 +47,8 @@ export interface FileUploadInput {
   fileId: string | null;
   bucketId: string | null;
   objectPath: string | null;
+  /** Replace the object already at the path (it did not match the registration). */
+  replace?: boolean;
   retry: RetryPolicy;
 }
 
@@ -64,6 +66,8 @@ export interface TransferInput {
   objectPath: string;
   size: number;
   type: string;
+  /** Send with `x-upsert: true`. */
+  upsert?: boolean;
 }
 
 export type FileUploadEvent =
@@ -184,6 +188,7 @@ export const fileUploadMachine = setup({
           objectPath: context.objectPath!,
           size: context.size,
           type: context.type,
+          upsert: context.replace === true,
         }),
       },
       on: {

@@ -85,6 +85,7 @@ export function createFileUploadLogic(backend: Backend, random: () => number) {
               body,
               contentType: input.type,
               size: input.size,
+              upsert: input.upsert === true,
               signal: controller.signal,
               onProgress: (bytesSent) => send({ type: 'TRANSFER.PROGRESS', bytesSent }),
             })

@@ -22,6 +22,8 @@ export interface UploadFileEntry {
   bytesSent: number;
   failures: number;
   error: SerializedUploadError | null;
+  /** The object in Storage does not match the registration: the next transfer replaces it. */
+  replace?: boolean;
 }
 
 /** A file handed to ADD_FILES. `name`/`type` default to the `File`'s own. */
@@ -129,6 +131,7 @@ export function reconcileFiles(files: readonly UploadFileEntry[], state: UploadS
       status: present ? 'uploaded' : 'pending',
       bytesSent: present ? entry.size : 0,
       error: null,
+      replace: row.objectExists && !row.objectMatches,
     };
   });
   const unknown = state.files
@@ -147,6 +150,7 @@ export function reconcileFiles(files: readonly UploadFileEntry[], state: UploadS
       bytesSent: f.objectExists && f.objectMatches ? f.declaredSize : 0,
       failures: 0,
       error: null,
+      replace: f.objectExists && !f.objectMatches,
     }));
   return [...merged, ...unknown];
 }

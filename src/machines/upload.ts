@@ -275,6 +275,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
               fileId: f.fileId,
               bucketId: f.bucketId,
               objectPath: f.objectPath,
+              replace: f.replace === true,
               retry: context.options.retry,
             },
           });

@@ -81,12 +81,24 @@ export const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
     }
   },
 
-  /** A transfer arrives one byte short: finalize is refused with UL002 and the row stays `uploading`. */
+  /**
+   * Every transfer arrives one byte short: finalize is refused with UL002, the machine replaces
+   * the object (x-upsert) and tries again, and after `retry.attempts` refusals it halts and waits
+   * for an explicit FINALIZE. The row stays `uploading`.
+   */
   async requirementsNotMet(ctx) {
-    ctx.network.corruptNextTransfer();
-    await toDraft(ctx, false);
-    ctx.actions.start();
-    await until(ctx.store, (s) => s.context.halted);
+    const rearm = () => {
+      if (!ctx.network.getState().corruptNext) ctx.network.corruptNextTransfer();
+    };
+    rearm();
+    const stop = ctx.network.subscribe(rearm);
+    try {
+      await toDraft(ctx, false);
+      ctx.actions.start();
+      await until(ctx.store, (s) => s.context.halted);
+    } finally {
+      stop();
+    }
   },
 
   /** The draft outlives `draft_ttl`; the sweeper deletes it and begin_upload answers UL003. */

@@ -64,6 +64,47 @@ describe('createPgliteBackend', { timeout: 30_000 }, () => {
     expect(rows.map((r) => r.owner_id)).toEqual([userId, userId]);
   });
 
+  it('an object stored with the wrong size is replaced (upsert) after finalize refuses it, then completes', async () => {
+    const real = createPgliteBackend(db, { userId });
+    const transfers: { size: number; upsert: boolean }[] = [];
+    const backend = {
+      ...real,
+      async uploadObject(transfer) {
+        transfers.push({ size: transfer.size, upsert: transfer.upsert === true });
+        if (transfers.length === 1) {
+          // The first transfer is corrupted on the way: Storage keeps fewer bytes than declared.
+          const short = (transfer.body as Uint8Array).subarray(0, 10);
+          return real.uploadObject({ ...transfer, body: short, size: short.length });
+        }
+        return real.uploadObject(transfer);
+      },
+    } satisfies Backend;
+    const { actor, clock } = run(backend);
+    actor.send({
+      type: 'ADD_FILES',
+      files: [{ slot: 'document', body: pdf(), name: 'r.pdf', type: 'application/pdf' }],
+    });
+    actor.send({ type: 'CREATE' });
+    await waitFor(actor, (s) => selectPhase(s) === 'draft');
+    actor.send({ type: 'START' });
+    const tick = setInterval(() => clock.increment(RETRY.maxDelayMs), 5);
+    try {
+      const done = await waitFor(actor, (s) => s.status === 'done' || s.context.halted);
+      expect(done.value).toBe('completed');
+    } finally {
+      clearInterval(tick);
+    }
+    // The second transfer replaced the short object instead of being answered "already exists".
+    expect(transfers).toEqual([
+      { size: 1000, upsert: false },
+      { size: 1000, upsert: true },
+    ]);
+    const { rows } = await db.query<{ size: string }>(
+      `select metadata->>'size' as size from storage.objects`,
+    );
+    expect(rows).toEqual([{ size: '1000' }]);
+  });
+
   it('a lost finalize answer is retried: completed once, one finalize audit event', async () => {
     const real = createPgliteBackend(db, { userId });
     let lost = 0;
