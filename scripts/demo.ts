@@ -13,7 +13,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { createClient } from '@supabase/supabase-js';
 import { createActor, waitFor, type Actor } from 'xstate';
 import { applyMigrations } from '../src/db/migrate.js';
-import { withActor, type SqlClient } from '../src/db/client.js';
+import { fromPglite, withActor, type SqlClient } from '../src/db/client.js';
 import { createSupabaseBackend } from '../src/adapters/supabase.js';
 import { createUploadMachine, type UploadMachine } from '../src/machines/upload.js';
 import { selectPhase, selectProgress } from '../src/machines/upload-selectors.js';
@@ -55,12 +55,7 @@ function bytes(size: number, seed: number): Uint8Array {
 // --- the embedded stack -------------------------------------------------------------------------
 const pglite = await PGlite.create();
 await applyMigrations(pglite, { supabaseShim: true });
-const db: SqlClient = {
-  query: (text, params) => pglite.query(text, params) as never,
-  exec: (text) => pglite.exec(text),
-  transaction: (fn) =>
-    pglite.transaction((tx) => fn({ query: (t, p) => tx.query(t, p) as never, exec: (t) => tx.exec(t) })),
-};
+const db: SqlClient = fromPglite(pglite);
 const directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-demo-'));
 const local = await startLocalSupabase(db, { directory });
 const userId = randomUUID();

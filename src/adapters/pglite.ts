@@ -13,7 +13,7 @@
  * const machine = createUploadMachine({ backend });
  * ```
  */
-import { withActor, type SqlClient, type SqlTx } from '../db/client.js';
+import { withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
 import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
 import { toUploadLifecycleError } from '../errors.js';
 import { abortError, storageError, type Backend } from './backend.js';
@@ -29,13 +29,7 @@ export interface ObjectStore {
 }
 
 /** Anything shaped like PGlite: `query`, `exec` and `transaction` (PGlite, the `pg` adapter). */
-export interface PgliteLike {
-  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
-  exec(text: string): Promise<unknown>;
-  transaction<T>(
-    fn: (tx: { query: PgliteLike['query']; exec: PgliteLike['exec'] }) => Promise<T>,
-  ): Promise<T>;
-}
+export type PgliteLike = PgliteQueryable;
 
 export interface PgliteBackendOptions {
   /** The signed-in user (auth.users id), or a function returning the current one. */

@@ -53,3 +53,30 @@ export function withActor<T>(db: SqlClient, actor: Actor, fn: (tx: SqlTx) => Pro
     return fn(tx);
   });
 }
+
+/** The slice of PGlite's API this package uses (structural, so PGlite stays an optional peer). */
+export interface PgliteQueryable {
+  query(text: string, params?: unknown[]): Promise<{ rows: unknown[] }>;
+  exec(text: string): Promise<unknown>;
+  transaction<T>(
+    fn: (tx: { query: PgliteQueryable['query']; exec: PgliteQueryable['exec'] }) => Promise<T>,
+  ): Promise<T>;
+}
+
+/**
+ * A PGlite instance as a {@link SqlClient}.
+ *
+ * @example
+ * ```ts
+ * const sql = fromPglite(await PGlite.create());
+ * await withActor(sql, { role: 'service_role' }, (tx) => tx.query('select 1'));
+ * ```
+ */
+export function fromPglite(db: PgliteQueryable): SqlClient {
+  return {
+    query: (text, params) => db.query(text, params) as never,
+    exec: (text) => db.exec(text),
+    transaction: (fn) =>
+      db.transaction((tx) => fn({ query: (t, p) => tx.query(t, p) as never, exec: (t) => tx.exec(t) })),
+  };
+}

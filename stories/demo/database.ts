@@ -5,7 +5,7 @@
  */
 import { PGlite } from '@electric-sql/pglite';
 import { applyMigrations } from '../../src/db/migrate.js';
-import type { SqlClient } from '../../src/db/client.js';
+import { fromPglite, type SqlClient } from '../../src/db/client.js';
 
 export const DEMO_KIND = 'report';
 export const DEMO_USER = '00000000-0000-4000-8000-000000000001';
@@ -42,12 +42,7 @@ async function open(): Promise<DemoDatabase> {
       [DEMO_KIND, r.slot, r.minCount, r.maxCount, r.maxBytes, r.mimes],
     );
   }
-  const sql: SqlClient = {
-    query: (text, params) => db.query(text, params) as never,
-    exec: (text) => db.exec(text),
-    transaction: (fn) =>
-      db.transaction((tx) => fn({ query: (t, p) => tx.query(t, p) as never, exec: (t) => tx.exec(t) })),
-  };
+  const sql: SqlClient = fromPglite(db);
   return { db, sql, userId: DEMO_USER };
 }
 

@@ -6,7 +6,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import { randomUUID } from 'node:crypto';
 import { applyMigrations } from '../../src/db/migrate.js';
-import { withActor, type Actor, type SqlClient, type SqlTx } from '../../src/db/client.js';
+import {
+  fromPglite as pgliteClient,
+  withActor,
+  type Actor,
+  type SqlClient,
+  type SqlTx,
+} from '../../src/db/client.js';
 
 export type { Actor, SqlClient, SqlTx };
 export interface TestDb extends SqlClient {
@@ -21,13 +27,7 @@ export const as = withActor;
 
 /** Wraps PGlite in the harness interface. */
 export function fromPglite(db: PGlite): TestDb {
-  return {
-    query: (text, params) => db.query(text, params) as never,
-    exec: (text) => db.exec(text),
-    transaction: (fn) =>
-      db.transaction((tx) => fn({ query: (t, p) => tx.query(t, p) as never, exec: (t) => tx.exec(t) })),
-    close: () => db.close(),
-  };
+  return { ...pgliteClient(db), close: () => db.close() };
 }
 
 /** A fresh PGlite with the shim and the migrations applied. ~2 s: create one per test file. */
