@@ -71,7 +71,7 @@ export function classifyFailure(error: unknown): FailureClass {
     return /^(08|53|57|40001|40P01|55P03)/.test(sqlstate) ? 'retry' : 'fatal';
   }
   if (typeof sqlstate === 'string' && sqlstate.startsWith('PGRST')) return 'fatal';
-  if (error instanceof Error && error.name === 'ZodError') return 'fatal';
+  if (error instanceof Error && (error.name === 'ZodError' || error.name === '$ZodError')) return 'fatal';
   return 'retry';
 }
 

@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { parseRegisteredFile, parseUploadState } from '../../src/adapters/upload-state.js';
+import { classifyFailure } from '../../src/machines/upload-retry.js';
+
+const answer = {
+  entity_id: 'e1',
+  kind: 'report',
+  status: 'uploading',
+  attempt: '1',
+  max_attempts: 3,
+  requirements: [
+    { slot: 'document', min_count: 1, max_count: 1, max_bytes: '10', allowed_mime_types: ['a/b'] },
+  ],
+  files: [
+    {
+      file_id: 'f1',
+      slot: 'document',
+      original_name: 'a.pdf',
+      declared_size: '10',
+      declared_mime: 'a/b',
+      bucket_id: 'b',
+      object_path: 'o/e1/f1',
+      object_exists: true,
+    },
+  ],
+};
+
+describe('the RPC answers are parsed, not trusted', () => {
+  it('turns the snake_case answer into the port’s camelCase state, coercing bigint strings', () => {
+    const state = parseUploadState(JSON.stringify(answer));
+    expect(state).toMatchObject({
+      entityId: 'e1',
+      status: 'uploading',
+      attempt: 1,
+      metadata: {},
+      failureReason: null,
+    });
+    expect(state.requirements[0]).toEqual({
+      slot: 'document',
+      minCount: 1,
+      maxCount: 1,
+      maxBytes: 10,
+      allowedMimeTypes: ['a/b'],
+    });
+    expect(state.files[0]).toMatchObject({
+      fileId: 'f1',
+      declaredSize: 10,
+      objectExists: true,
+      objectMatches: false,
+      sha256: null,
+    });
+  });
+
+  it('a drifted answer fails naming the field, and the machine treats it as fatal (never retried)', () => {
+    let error: unknown;
+    try {
+      parseUploadState({ ...answer, status: 'archived', attempt: -1 });
+    } catch (e) {
+      error = e;
+    }
+    expect(String((error as Error).message)).toContain('status');
+    expect(classifyFailure(error)).toBe('fatal');
+  });
+
+  it('reads register_upload_file as an object or a one-row set', () => {
+    const row = { file_id: 'f', bucket_id: 'b', object_path: 'p' };
+    expect(parseRegisteredFile([row])).toEqual({ fileId: 'f', bucketId: 'b', objectPath: 'p' });
+    expect(parseRegisteredFile(row)).toEqual({ fileId: 'f', bucketId: 'b', objectPath: 'p' });
+  });
+});
