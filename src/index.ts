@@ -68,7 +68,8 @@ export {
   type UploadState,
   type UploadStateFile,
 } from './adapters/backend.js';
-export { parseRegisteredFile, parseUploadState, uploadStateSchema } from './adapters/upload-state.js';
+// Parsing RPC answers (zod) lives with the adapters that receive them (`upload-lifecycle/supabase`,
+// `upload-lifecycle/pglite`): the machines take typed values, and the core ships no validator.
 
 // Database types in the shape `supabase gen types typescript` produces (generated from the catalog).
 export type { Database, Json, RpcArgs, RpcResults } from './generated/database.types.js';

@@ -210,3 +210,8 @@ export {
   type DrainReport,
   type StorageAdminClient,
 } from './storage-deletions.js';
+
+// For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
+// "call this function with named arguments", and the parsers of the RPCs' answers.
+export { rpcMethods, type RpcCaller, type RpcMethods } from './rpc.js';
+export { parseRegisteredFile, parseUploadState, uploadStateSchema } from './upload-state.js';

@@ -1,0 +1,35 @@
+/**
+ * Size budget (DESIGN.md §5): what an app importing `upload-lifecycle` and `upload-lifecycle/react`
+ * ships, bundled and minified with peer dependencies external, gzipped. Deterministic (a build, not
+ * a timing), so it is a test; `npm run bench` records the same figures for every entry point.
+ */
+import { build } from 'esbuild';
+import { describe, expect, it } from 'vitest';
+import { gzippedSize } from '../bench/size.js';
+
+const CORE_AND_REACT = 'bench/entries/core-and-react.ts';
+
+describe('bundle size', () => {
+  it('core + react stay within 12 kB gzipped', async () => {
+    const bytes = await gzippedSize(CORE_AND_REACT);
+    console.log(`core + react: ${bytes} bytes gzipped`);
+    expect(bytes).toBeGreaterThan(2_000); // it bundled something
+    expect(bytes).toBeLessThanOrEqual(12 * 1024);
+  });
+
+  it('the core entry bundles no validator: parsing RPC answers lives in the adapters', async () => {
+    const result = await build({
+      entryPoints: ['src/index.ts'],
+      bundle: true,
+      write: false,
+      metafile: true,
+      format: 'esm',
+      platform: 'browser',
+      external: ['xstate', 'xstate/*'],
+      logLevel: 'silent',
+    });
+    const inputs = Object.keys(result.metafile.inputs);
+    expect(inputs.some((p) => p.startsWith('src/machines/'))).toBe(true);
+    expect(inputs.filter((p) => p.includes('node_modules/zod/'))).toEqual([]);
+  });
+});
