@@ -28,6 +28,23 @@ export function postgrestStatus(sqlstate: string, authenticated: boolean): numbe
 }
 
 export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { log?: RecordedRequest[] }) {
+  /**
+   * Return types of the functions found so far: PostgREST's schema cache. Only hits are kept, so a
+   * function created later is found on its first call (PostgREST reloads on NOTIFY instead).
+   */
+  const returnTypes = new Map<string, string>();
+  async function returnTypeOf(fn: string): Promise<string | undefined> {
+    const cached = returnTypes.get(fn);
+    if (cached !== undefined) return cached;
+    const { rows } = await db.query<{ returns: string }>(
+      `select p.prorettype::regtype::text as returns from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.proname = $1 limit 1`,
+      [fn],
+    );
+    if (rows[0]) returnTypes.set(fn, rows[0].returns);
+    return rows[0]?.returns;
+  }
+
   return async function handleRpc(req: IncomingMessage, res: ServerResponse, fn: string): Promise<void> {
     const headers = headersOf(req);
     const entry: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers };
@@ -64,12 +81,8 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
         hint: null,
       });
     }
-    const { rows: found } = await db.query<{ returns: string }>(
-      `select p.prorettype::regtype::text as returns from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = 'public' and p.proname = $1 limit 1`,
-      [fn],
-    );
-    if (found.length === 0) {
+    const returns = await returnTypeOf(fn);
+    if (returns === undefined) {
       return answer(404, {
         code: 'PGRST202',
         message: `Could not find the function public.${fn}(${Object.keys(args).join(', ')}) in the schema cache`,
@@ -85,7 +98,7 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
     });
     try {
       const { rows } = await withActor(db, auth.actor, (tx) => tx.query<{ result: unknown }>(call, values));
-      if (found[0]!.returns === 'void') return answer(204, undefined);
+      if (returns === 'void') return answer(204, undefined);
       return answer(200, rows[0]?.result ?? null);
     } catch (error) {
       const e = error as { code?: string; message?: string; detail?: string; hint?: string };
