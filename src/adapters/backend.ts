@@ -200,7 +200,7 @@ export function storageError(status: number, body: unknown): StorageTransferErro
           ? 'EntityTooLarge'
           : effective === 415 || named === 'InvalidMimeType'
             ? 'InvalidMimeType'
-            : effective === 404 && named === 'NoSuchUpload'
+            : named === 'NoSuchUpload'
               ? 'NoSuchUpload'
               : effective === 404
                 ? 'NoSuchBucket'

@@ -187,9 +187,16 @@ function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
   return body;
 }
 
-function tusError(error: Error | tus.DetailedError, forgetUrl: () => void) {
-  const response = (error as tus.DetailedError).originalResponse;
-  if (!response) return networkError((error as tus.DetailedError).causingError ?? error);
+/**
+ * A tus-js-client failure as a typed error. A 404 or 410 on a request to an upload URL (HEAD,
+ * PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
+ * (retryable) and the URL is forgotten, so the next try creates a new upload. A 404 on the
+ * creation POST keeps its own meaning (no such bucket). @internal exported for tests.
+ */
+export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void) {
+  const detailed = error as tus.DetailedError;
+  const response = detailed.originalResponse;
+  if (!response) return networkError(detailed.causingError ?? error);
   const status = response.getStatus();
   let body: unknown = response.getBody();
   try {
@@ -197,8 +204,12 @@ function tusError(error: Error | tus.DetailedError, forgetUrl: () => void) {
   } catch {
     // a plain-text body stays text
   }
-  // The upload is gone on the server: the next try starts a new one.
-  if (status === 404 || status === 410) forgetUrl();
+  const method = detailed.originalRequest?.getMethod().toUpperCase();
+  if (status === 410 || (status === 404 && method !== undefined && method !== 'POST')) {
+    forgetUrl();
+    const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+    return storageError(status, { code: 'NoSuchUpload', message: String(message ?? 'Upload not found') });
+  }
   return storageError(status, body);
 }
 
