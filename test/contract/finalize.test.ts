@@ -137,6 +137,21 @@ describe('finalize_upload refuses with UL002, a precise DETAIL, and leaves the e
     await expectRefused(state.entity_id, ['slot photos: 2 file(s), at most 1 allowed']);
   });
 
+  it('a file above max_bytes (the requirement was tightened after registration)', async () => {
+    const state = await uploadingWith([PDF]);
+    const f = state.files[0]!;
+    await upload(db, alice, f, { size: PDF.size, mime: PDF.mime });
+    await as(db, service, (tx) =>
+      tx.query(
+        `update upload_lifecycle.file_requirements set max_bytes = 1000 where kind = $1 and slot = 'document'`,
+        [kind],
+      ),
+    );
+    await expectRefused(state.entity_id, [
+      `file ${f.file_id} (report.pdf): 1234 bytes, slot document allows at most 1000`,
+    ]);
+  });
+
   it('an object at the path that belongs to another user', async () => {
     const state = await uploadingWith([PDF]);
     const f = state.files[0]!;
