@@ -207,7 +207,8 @@ export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void
   const method = detailed.originalRequest?.getMethod().toUpperCase();
   if (status === 410 || (status === 404 && method !== undefined && method !== 'POST')) {
     forgetUrl();
-    const message = typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
+    const message =
+      typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
     return storageError(status, { code: 'NoSuchUpload', message: String(message ?? 'Upload not found') });
   }
   return storageError(status, body);
