@@ -45,7 +45,7 @@ const BREAKAGES: Breakage[] = [
   },
   {
     name: 'the storage INSERT policy loosened (any uploading entity, any owner)',
-    migration: 'storage_policies.sql',
+    migration: 'plan_cached_functions.sql',
     apply: (sql) =>
       sql.replace("and e.owner_id = auth.uid() and e.status = 'uploading'", "and e.status = 'uploading'"),
   },
