@@ -1,11 +1,12 @@
 /**
  * Memory: peak RSS of the demo and of one PGlite-backed test file. Every Node process of the
- * command reports its own peak (bench/rss-probe.cjs); the figure is the largest.
+ * command reports its own peak (bench/rss-probe.cjs), including test workers that are killed
+ * rather than exit; the figure is the largest.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import type { Figure, Section } from './lib.js';
 
 export function peakRssMb(command: string, args: string[]): { mb: number; status: number | null } {
@@ -20,10 +21,10 @@ export function peakRssMb(command: string, args: string[]): { mb: number; status
     stdio: ['ignore', 'ignore', 'pipe'],
     encoding: 'utf8',
   });
-  const peaks = readFileSync(file, 'utf8')
-    .trim()
-    .split('\n')
-    .map((line) => Number(line.split(' ')[1]));
+  const dir = dirname(file);
+  const peaks = readdirSync(dir)
+    .filter((name) => name.startsWith(`${basename(file)}.`))
+    .map((name) => Number(readFileSync(join(dir, name), 'utf8').trim().split(' ')[1]));
   return { mb: Math.max(...peaks) / 1024, status: result.status };
 }
 

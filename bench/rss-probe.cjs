@@ -1,7 +1,16 @@
-// Preloaded into every Node process of a measured command (NODE_OPTIONS=--require): on exit,
-// appends this process's peak RSS in kB to $RSS_PROBE_FILE.
-const { appendFileSync } = require('node:fs');
-process.on('exit', () => {
-  if (!process.env.RSS_PROBE_FILE) return;
-  appendFileSync(process.env.RSS_PROBE_FILE, `${process.pid} ${process.resourceUsage().maxRSS}\n`);
-});
+// Preloaded into every Node process of a measured command (NODE_OPTIONS=--require): keeps this
+// process's peak RSS in kB in `$RSS_PROBE_FILE.<pid>`, rewritten every 100 ms and on exit, so a
+// process that is killed rather than exiting (a test runner's worker) still leaves its peak.
+const { writeFileSync } = require('node:fs');
+const target = process.env.RSS_PROBE_FILE;
+if (target) {
+  const record = () => {
+    try {
+      writeFileSync(`${target}.${process.pid}`, `${process.pid} ${process.resourceUsage().maxRSS}\n`);
+    } catch {
+      // the directory is gone: the measurement is over
+    }
+  };
+  setInterval(record, 100).unref();
+  process.on('exit', record);
+}
