@@ -173,6 +173,12 @@ describe('UPDATE and DELETE: never a completed entity’s files', () => {
       expect(await touch(user(alice), name)).toBe(0);
       expect(await remove(user(alice), name)).toBe(0);
       expect(await objectCount(user(bob))).toBe(0);
+      // Nor another user's object of an entity still uploading.
+      const open = await uploadingWith(alice, [PDF]);
+      await upload(db, alice, open.files[0]!, { size: PDF.size, mime: PDF.mime });
+      expect(await touch(user(bob), open.files[0]!.object_path)).toBe(0);
+      expect(await remove(user(bob), open.files[0]!.object_path)).toBe(0);
+      expect(await touch(user(alice), open.files[0]!.object_path)).toBe(1);
       const stray = { bucket_id: bucketId, object_path: `${alice}/stray.pdf` };
       expect((await refusal(upload(db, alice, stray, { size: 10, mime: PDF.mime }))).status).toBe(403);
       // …while the project's policy still works in its own bucket.
