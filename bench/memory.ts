@@ -30,7 +30,7 @@ export function peakRssMb(command: string, args: string[]): { mb: number; status
 
 export const memory: Section = async (ctx) => {
   const figures: Figure[] = [];
-  const demo = peakRssMb('npx', ['tsx', 'scripts/demo.ts']);
+  const demo = peakRssMb('npx', ['tsx', 'src/demo/main.ts']);
   if (demo.status !== 0) throw new Error('the demo failed while measuring its memory');
   figures.push({ name: 'peak RSS: npm run demo', value: Math.round(demo.mb), unit: 'MB' });
   const test = peakRssMb('npx', ['vitest', 'run', 'test/schema/file-guard.test.ts']);

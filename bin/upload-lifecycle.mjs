@@ -3,9 +3,11 @@
 //
 //   upload-lifecycle migrations --out supabase/migrations [--timestamp 20260101120000] [--force]
 //   upload-lifecycle migrations --print            (one SQL script on stdout, for psql)
+//   upload-lifecycle demo                          (the whole lifecycle on PGlite + a local tus server)
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 const migrationsDir = join(packageRoot, 'sql', 'migrations');
@@ -15,7 +17,13 @@ const usage = `usage:
       writes the migrations into a Supabase project (supabase/migrations) in the CLI's naming
       scheme <timestamp>_upload_lifecycle_<name>.sql; files already there are left alone
   upload-lifecycle migrations --print
-      prints all migrations as one script (psql "$DATABASE_URL" -f -)`;
+      prints all migrations as one script (psql "$DATABASE_URL" -f -)
+  upload-lifecycle demo
+      runs the whole lifecycle end to end on PGlite and a local Supabase (RPC + tus Storage) on
+      127.0.0.1; exits 0 only if every step behaves as designed`;
+
+/** What the demo needs besides the package's own dependencies (optional peers). */
+const DEMO_PACKAGES = ['@electric-sql/pglite', '@supabase/supabase-js', '@tus/server', '@tus/file-store'];
 
 function fail(message) {
   console.error(`${message}\n\n${usage}`);
@@ -23,7 +31,9 @@ function fail(message) {
 }
 
 function parse(argv) {
-  const [command, ...rest] = argv;
+  const [first, ...others] = argv;
+  // `upload-lifecycle --help` has no command: the option is read like any other.
+  const [command, rest] = first?.startsWith('-') ? [undefined, argv] : [first, others];
   const options = { command, out: null, timestamp: null, force: false, print: false };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
@@ -78,12 +88,35 @@ async function writeMigrations({ out, timestamp, force }) {
   console.log(`${written} file(s) written; apply with \`supabase db push\`.`);
 }
 
+async function demo() {
+  const missing = DEMO_PACKAGES.filter((name) => {
+    try {
+      import.meta.resolve(name);
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (missing.length > 0) {
+    console.error(
+      `the demo needs ${missing.join(', ')} (optional peer dependencies). Run it with:\n` +
+        `  npx ${['upload-lifecycle', ...DEMO_PACKAGES].map((p) => `-p ${p}`).join(' ')} upload-lifecycle demo`,
+    );
+    process.exit(2);
+  }
+  const entry = join(packageRoot, 'dist', 'demo', 'main.js');
+  if (!existsSync(entry)) fail('dist/demo/main.js is missing: in a checkout, run `npm run demo` instead');
+  await import(pathToFileURL(entry).href); // runs the demo; it exits with its own status
+}
+
 const options = parse(process.argv.slice(2));
 if (options.command === 'migrations' && options.print) {
   for (const file of await migrations()) process.stdout.write(`-- ${file.name}\n${file.sql}\n`);
 } else if (options.command === 'migrations') {
   if (!options.out) fail('migrations needs --out <dir> or --print');
   await writeMigrations(options);
+} else if (options.command === 'demo') {
+  await demo();
 } else if (options.command === 'help' || options.command === undefined) {
   console.log(usage);
 } else {

@@ -6,7 +6,7 @@ const run = promisify(execFile);
 
 describe('npm run demo', () => {
   it('runs every scenario end to end on the embedded default and exits 0', { timeout: 240_000 }, async () => {
-    const { stdout } = await run('npx', ['tsx', 'scripts/demo.ts'], {
+    const { stdout } = await run('npx', ['tsx', 'src/demo/main.ts'], {
       env: { ...process.env, FORCE_COLOR: '0' },
     });
     for (const heading of [

@@ -1,0 +1,108 @@
+/**
+ * The package as users install it: `npm pack` (prepack builds dist/), the tarball unpacked into a
+ * fresh project's node_modules next to only what the package declares (dependencies and peer
+ * dependencies, linked from this checkout), then every entry point imported by name, the
+ * migrations CLI and `upload-lifecycle demo` run from the unpacked package.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const root = resolve(import.meta.dirname, '..');
+let project: string;
+let installed: string;
+
+beforeAll(async () => {
+  project = await mkdtemp(join(tmpdir(), 'upload-lifecycle-package-'));
+  const { stdout } = await run('npm', ['pack', '--silent', '--pack-destination', project], {
+    cwd: root,
+    maxBuffer: 16 * 1024 * 1024,
+  });
+  const tarball = join(project, stdout.trim().split('\n').at(-1)!);
+  installed = join(project, 'node_modules', 'upload-lifecycle');
+  await mkdir(installed, { recursive: true });
+  await run('tar', ['-xzf', tarball, '-C', installed, '--strip-components=1']);
+  const manifest = JSON.parse(await readFile(join(root, 'package.json'), 'utf8')) as {
+    dependencies: Record<string, string>;
+    peerDependencies: Record<string, string>;
+  };
+  for (const name of [...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]) {
+    const link = join(project, 'node_modules', name);
+    await mkdir(dirname(link), { recursive: true });
+    await symlink(join(root, 'node_modules', name), link, 'dir');
+  }
+}, 180_000);
+
+afterAll(async () => {
+  if (project) await rm(project, { recursive: true, force: true });
+});
+
+const node = (args: string[]) =>
+  run(process.execPath, args, {
+    cwd: project,
+    env: { ...process.env, FORCE_COLOR: '0' },
+    maxBuffer: 16 * 1024 * 1024,
+  });
+
+describe('the published package', { timeout: 180_000 }, () => {
+  it('ships dist, sql, docs and the CLI, and no tests or sources of tests', () => {
+    for (const path of [
+      'dist/index.js',
+      'dist/index.d.ts',
+      'dist/react/index.js',
+      'sql/migrations',
+      'docs/client-guide.md',
+      'bin/upload-lifecycle.mjs',
+    ])
+      expect(existsSync(join(installed, path)), path).toBe(true);
+    expect(existsSync(join(installed, 'test'))).toBe(false);
+  });
+
+  it('every entry point imports by name with only the declared dependencies installed', async () => {
+    const script = `
+      const core = await import('upload-lifecycle');
+      const react = await import('upload-lifecycle/react');
+      const supabase = await import('upload-lifecycle/supabase');
+      const pglite = await import('upload-lifecycle/pglite');
+      const sql = await import('upload-lifecycle/sql');
+      console.log(JSON.stringify({
+        core: typeof core.createUploadMachine, react: typeof react.useUploadLifecycle,
+        supabase: typeof supabase.createSupabaseBackend, pglite: typeof pglite.createPgliteBackend,
+        sql: Object.keys(sql).length > 0,
+      }));`;
+    const { stdout } = await node(['--input-type=module', '-e', script]);
+    expect(JSON.parse(stdout)).toEqual({
+      core: 'function',
+      react: 'function',
+      supabase: 'function',
+      pglite: 'function',
+      sql: true,
+    });
+  });
+
+  it('`upload-lifecycle migrations --print` prints every migration', async () => {
+    const { stdout } = await node([join(installed, 'bin/upload-lifecycle.mjs'), 'migrations', '--print']);
+    expect(stdout).toContain('-- 0001_schema.sql');
+    expect(stdout).toContain('create schema');
+  });
+
+  it('`upload-lifecycle demo` runs the whole lifecycle from the installed package and exits 0', async () => {
+    const { stdout } = await node([join(installed, 'bin/upload-lifecycle.mjs'), 'demo']);
+    expect(stdout).toMatch(/^13 passed, 0 failed$/m);
+  });
+
+  it('`upload-lifecycle demo` without its optional peers says how to run it, and exits 2', async () => {
+    await unlink(join(project, 'node_modules', '@tus', 'server'));
+    const error = (await node([join(installed, 'bin/upload-lifecycle.mjs'), 'demo']).catch(
+      (e: unknown) => e,
+    )) as { code?: number; stderr?: string };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toContain('the demo needs @tus/server');
+    expect(error.stderr).toContain('npx -p upload-lifecycle -p @electric-sql/pglite');
+  });
+});
