@@ -22,7 +22,7 @@ import {
   type DoneActorEvent,
   type ErrorActorEvent,
 } from 'xstate';
-import type { FileRegistration, RegisteredFile } from '../adapters/backend.js';
+import type { FileRegistration, RegisteredFile, UploadState } from '../adapters/backend.js';
 import {
   DEFAULT_RETRY,
   backoffDelay,
@@ -53,6 +53,8 @@ export interface FileUploadInput {
 }
 
 export interface FileUploadContext extends FileUploadInput {
+  /** REMOVE_FILE arrived while the registration was in flight: undo it once it answers. */
+  discard?: boolean;
   bytesSent: number;
   /** Failed tries of the current run; reset by RETRY. */
   failures: number;
@@ -73,9 +75,17 @@ export interface TransferInput {
 export type FileUploadEvent =
   | { type: 'RUN' }
   | { type: 'RETRY' }
+  /** The file was removed while registering: remove the registration once it answers. */
+  | { type: 'REMOVE' }
   | { type: 'TRANSFER.PROGRESS'; bytesSent: number }
   | { type: 'TRANSFER.DONE' }
   | { type: 'TRANSFER.ERROR'; error: unknown };
+
+/** A file removed while registering has undone its registration (or had none to undo). */
+export interface FileDiscardedEvent {
+  type: 'FILE.DISCARDED';
+  key: string;
+}
 
 /** What the file actor tells its parent. */
 export interface FileUpdateEvent {
@@ -112,12 +122,16 @@ export const fileUploadMachine = setup({
     transferObject: fromCallback<AnyEventObject, TransferInput>(({ sendBack }) => {
       sendBack({ type: 'TRANSFER.ERROR', error: new Error('transferObject not provided') });
     }),
+    removeFile: fromPromise<UploadState, { entityId: string; fileId: string }>(async () => {
+      throw new Error('removeFile not provided: create the machine with createUploadMachine(backend)');
+    }),
   },
   delays: {
     backoff: ({ context }) => backoffDelay(context.failures, context.retry, Math.random),
   },
   guards: {
     registered: ({ context }) => context.fileId !== null,
+    discard: ({ context }) => context.discard === true,
     exists: ({ event }) => failureOf(event) === 'exists',
     retryable: ({ context, event }) =>
       failureOf(event) === 'retry' && context.failures + 1 < context.retry.attempts,
@@ -134,6 +148,10 @@ export const fileUploadMachine = setup({
       bucketId: context.bucketId,
       objectPath: context.objectPath,
       error: context.error,
+    })),
+    reportDiscarded: sendParent(({ context }): FileDiscardedEvent => ({
+      type: 'FILE.DISCARDED',
+      key: context.key,
     })),
     recordFailure: assign({
       failures: ({ context }) => context.failures + 1,
@@ -165,7 +183,7 @@ export const fileUploadMachine = setup({
           },
         }),
         onDone: {
-          target: 'uploading',
+          target: 'afterRegister',
           actions: assign(({ event }: { event: DoneActorEvent<RegisteredFile> }) => ({
             fileId: event.output.fileId,
             bucketId: event.output.bucketId,
@@ -173,10 +191,32 @@ export const fileUploadMachine = setup({
           })),
         },
         onError: [
+          { guard: 'discard', target: 'discarded' },
           { guard: 'retryable', target: 'retrying', actions: 'recordFailure' },
           { target: 'error', actions: 'recordFailure' },
         ],
       },
+      on: {
+        REMOVE: { actions: assign({ discard: true }) },
+      },
+    },
+    afterRegister: {
+      always: [{ guard: 'discard', target: 'discarding' }, { target: 'uploading' }],
+    },
+    // Removed while registering: the row exists now; remove it, then stop. The parent has already
+    // dropped the file and waits for FILE.DISCARDED before it finalizes.
+    discarding: {
+      invoke: {
+        src: 'removeFile',
+        input: ({ context }) => ({ entityId: context.entityId, fileId: context.fileId! }),
+        onDone: { target: 'discarded' },
+        // The row stays; finalize will name it and the machine shows it as a file to remove.
+        onError: { target: 'discarded' },
+      },
+    },
+    discarded: {
+      type: 'final',
+      entry: 'reportDiscarded',
     },
     uploading: {
       entry: { type: 'report', params: { status: 'uploading' } },

@@ -65,6 +65,9 @@ export function createFileUploadLogic(backend: Backend, random: () => number) {
       registerFile: fromPromise<RegisteredFile, { entityId: string; registration: FileRegistration }>(
         ({ input }) => backend.registerFile(input.entityId, input.registration),
       ),
+      removeFile: fromPromise<UploadState, { entityId: string; fileId: string }>(({ input }) =>
+        backend.removeFile(input.entityId, input.fileId),
+      ),
       transferObject: fromCallback<AnyEventObject, TransferInput>(({ input, sendBack, system }) => {
         const controller = new AbortController();
         const body = bytesOf(system).get(input.key);

@@ -29,7 +29,7 @@ import { assign, enqueueActions, setup, type AnyEventObject } from 'xstate';
 import type { Backend, ByteSource, FileRequirement, UploadState } from '../adapters/backend.js';
 import { InvalidFileError, isUploadLifecycleError } from '../errors.js';
 import type { UploadStatus } from './lifecycle.js';
-import type { FileUpdateEvent } from './file-upload.js';
+import type { FileDiscardedEvent, FileUpdateEvent } from './file-upload.js';
 import { bytesOf, createBackendActors, createFileUploadLogic } from './upload-actors.js';
 import {
   allUploaded,
@@ -92,6 +92,11 @@ export interface UploadContext {
   sequence: number;
   error: SerializedUploadError | null;
   finalizeFailures: number;
+  /**
+   * Keys of files removed while their registration was in flight: their actors remove the row
+   * once it exists, and finalize waits for them. (Optional: snapshots from before it lack it.)
+   */
+  discarding?: string[];
   /** Set when finalize was refused; auto-finalize waits for an explicit FINALIZE. */
   halted: boolean;
   failureReason: string | null;
@@ -109,7 +114,8 @@ export type UploadEvent =
   | { type: 'FINALIZE' }
   /** Continue a restored snapshot (re-attaching bytes by key), or re-read the entity. */
   | { type: 'RESUME'; sources?: Record<string, ByteSource> }
-  | FileUpdateEvent;
+  | FileUpdateEvent
+  | FileDiscardedEvent;
 
 /** What a completed upload actor outputs. */
 export interface UploadOutput {
@@ -126,6 +132,7 @@ export interface CreateUploadMachineOptions {
 }
 
 const childId = (key: string) => `file:${key}`;
+const noDiscards = (context: UploadContext) => (context.discarding ?? []).length === 0;
 
 function stateOf(event: AnyEventObject): UploadState {
   return (event as unknown as { output: UploadState }).output;
@@ -181,9 +188,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       readyToStart: ({ context }) =>
         context.requirements !== null &&
         checkFiles(context.files, context.requirements, { complete: true }) === null,
-      readyToFinalize: ({ context }) => allUploaded(context.files),
+      readyToFinalize: ({ context }) => allUploaded(context.files) && noDiscards(context),
       autoFinalize: ({ context }) =>
-        context.options.autoFinalize && !context.halted && allUploaded(context.files),
+        context.options.autoFinalize && !context.halted && allUploaded(context.files) && noDiscards(context),
       filesFailed: ({ context }) => settledWithError(context.files),
       completedAnswer: ({ event }) => stateOf(event).status === 'completed',
       transient: ({ context, event }) =>
@@ -246,6 +253,13 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         if (event.type !== 'REMOVE_FILE') return;
         const entry = context.files.find((f) => f.key === event.key);
         if (!entry) return;
+        // Its registration is in flight: stopping now would leave the row behind. The actor
+        // removes it once it answers, then reports FILE.DISCARDED.
+        if (entry.status === 'registering') {
+          enqueue.sendTo(childId(entry.key), { type: 'REMOVE' });
+          enqueue.assign({ discarding: [...(context.discarding ?? []), entry.key] });
+          return;
+        }
         enqueue.stopChild(childId(entry.key));
         if (entry.fileId && context.entityId) {
           enqueue.spawnChild('removeFile', {
@@ -343,6 +357,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       finalizeFailures: 0,
       halted: false,
       failureReason: null,
+      discarding: [],
       options: {
         concurrency: Math.max(1, input?.concurrency ?? 3),
         autoFinalize: input?.autoFinalize ?? true,
@@ -355,6 +370,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         { guard: 'filesAcceptable', actions: ['storeBytes', 'addFiles'] },
         { actions: 'rejectFiles' },
       ],
+      'FILE.DISCARDED': {
+        actions: assign({
+          discarding: ({ context, event }) => (context.discarding ?? []).filter((key) => key !== event.key),
+        }),
+      },
     },
     states: {
       idle: {

@@ -328,6 +328,39 @@ describe('upload machine', { timeout: 10_000 }, () => {
     expect(actor.getSnapshot().context.files.map((f) => f.key)).toEqual(['f1']);
   });
 
+  it('REMOVE_FILE while its registration is in flight removes the registration once it answers', async () => {
+    const fake = createFakeBackend();
+    fake.control.stallTransfers = true;
+    const register = fake.backend.registerFile;
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    fake.backend.registerFile = async (entityId, file) => {
+      if (file.filename === 'p.png') await gate;
+      return register(entityId, file);
+    };
+    const { actor } = await toDraft(fake);
+    actor.send({
+      type: 'ADD_FILES',
+      files: [
+        { slot: 'document', body: pdf(), name: 'a.pdf' },
+        { slot: 'photos', body: png(), name: 'p.png' },
+      ],
+    });
+    actor.send({ type: 'START' });
+    await fake.stalled(1);
+    expect(actor.getSnapshot().context.files[1]!.status).toBe('registering');
+    actor.send({ type: 'REMOVE_FILE', key: 'f2' });
+    expect(actor.getSnapshot().context.files.map((f) => f.key)).toEqual(['f1']);
+    release();
+    await waitFor(actor, () => fake.count('removeFile') === 1);
+    fake.pending[0]!.finish();
+    const done = await waitFor(actor, (s) => s.status === 'done');
+    expect(done.context.status).toBe('completed');
+    const stored = fake.entities.get(done.context.entityId!)!.state.files;
+    expect(stored.map((f) => f.originalName)).toEqual(['a.pdf']);
+    expect(fake.count('uploadObject')).toBe(1);
+  });
+
   it('a persisted snapshot resumes in a new actor and uploads only what storage lacks', async () => {
     const fake = createFakeBackend();
     fake.control.stallTransfers = true;
