@@ -162,6 +162,11 @@ export const fileUploadMachine = setup({
   id: 'fileUpload',
   initial: 'queued',
   context: ({ input }) => ({ ...input, bytesSent: 0, failures: 0, error: null }),
+  // The parent sends REMOVE to a file it saw registering; if the answer came first, the file is
+  // wherever it went since: stop there and undo the registration.
+  on: {
+    REMOVE: [{ guard: 'registered', target: '.discarding' }, { target: '.discarded' }],
+  },
   states: {
     queued: {
       on: {
@@ -206,6 +211,7 @@ export const fileUploadMachine = setup({
     // Removed while registering: the row exists now; remove it, then stop. The parent has already
     // dropped the file and waits for FILE.DISCARDED before it finalizes.
     discarding: {
+      on: { REMOVE: {} },
       invoke: {
         src: 'removeFile',
         input: ({ context }) => ({ entityId: context.entityId, fileId: context.fileId! }),
