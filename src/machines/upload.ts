@@ -862,7 +862,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           src: 'failUpload',
           input: ({ context }) => ({ entityId: context.entityId!, reason: 'cancelled' }),
           onDone: { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
-          onError: { target: 'loading', actions: 'recordError' },
+          // The answer is lost or refused: read where the entity is; the cancel stays requested.
+          onError: { target: 'loading', actions: ['recordError', 'deferCancel'] },
         },
         on: {
           ...refusals('cancelling'),

@@ -600,7 +600,8 @@ class RemoveFile extends ClientCommand {
     sendUserEvent(real, { type: 'REMOVE_FILE', key });
     if (policyOf(phase).REMOVE_FILE === 'refuse' || !known) return;
     // Handled or deferred: the file leaves the list at once (its row follows when it can).
-    if (snapshotOf(real).context.files.some((f) => f.key === key)) fail(`REMOVE_FILE ${key} in ${phase}: still listed`);
+    if (snapshotOf(real).context.files.some((f) => f.key === key))
+      fail(`REMOVE_FILE ${key} in ${phase}: still listed`);
     real.removed.add(key);
     real.bytes.delete(key);
   }
@@ -627,7 +628,8 @@ class Create extends ClientCommand {
       ...(this.otherKind && { kind: OTHER_KIND.kind }),
       ...(this.start && { start: true }),
     });
-    if (selectPhase(before) === 'idle' && selectPhase(snapshotOf(real)) === 'creating') real.requestedKind = kind;
+    if (selectPhase(before) === 'idle' && selectPhase(snapshotOf(real)) === 'creating')
+      real.requestedKind = kind;
   }
   toString() {
     return `Create(${this.key ?? '-'}${this.otherKind ? ', song' : ''}${this.start ? ', start' : ''})`;
@@ -635,13 +637,18 @@ class Create extends ClientCommand {
 }
 
 class UserEventCommand extends ClientCommand {
-  constructor(readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE') {
+  /** `slow`: on a slow network — the call this event makes is still in flight when the next command comes. */
+  constructor(
+    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE',
+    readonly slow = false,
+  ) {
     super();
   }
   override mayLiftErrors() {
     return this.type === 'RETRY';
   }
   act(real: ClientReal) {
+    if (this.slow) real.faulty.hold('*');
     const before = snapshotOf(real);
     const phase = selectPhase(before) as UploadPhase;
     sendUserEvent(real, { type: this.type });
@@ -651,7 +658,7 @@ class UserEventCommand extends ClientCommand {
     if (this.type === 'CANCEL' && policyOf(phase).CANCEL !== 'refuse') real.cancelIntent = true;
   }
   toString() {
-    return this.type;
+    return this.slow ? `${this.type}(slow)` : this.type;
   }
 }
 
@@ -790,6 +797,28 @@ class Reload extends ClientCommand {
   }
 }
 
+/** The common journey's first half, as one step: pick a valid document, then CREATE the draft. */
+class DraftWithDocument extends ClientCommand {
+  constructor(readonly n: number) {
+    super();
+  }
+  async act(real: ClientReal) {
+    await new AddFiles([
+      {
+        slot: 'document',
+        size: 300 + this.n,
+        mime: 'application/pdf',
+        key: undefined,
+        name: `journey-${this.n}.pdf`,
+      },
+    ]).act(real);
+    await new Create(undefined, false, false).act(real);
+  }
+  toString() {
+    return `DraftWithDocument(${this.n})`;
+  }
+}
+
 /** The user starts another upload (another form): a new store, nothing carried over. */
 class NewUpload extends ClientCommand {
   async act(real: ClientReal) {
@@ -868,6 +897,8 @@ export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientRea
     holdNext,
     holdNext,
     fc.constant(null).map(() => new NewUpload()),
+    fc.nat(99).map((n) => new DraftWithDocument(n)),
+    fc.nat(99).map((n) => new DraftWithDocument(n)),
     fc.nat(5).map((pick) => new RemoveFile(pick)),
     fc
       .record({ key: fc.option(fc.constantFrom('k1', 'k2'), { nil: undefined }), start: fc.boolean() })
@@ -875,7 +906,9 @@ export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientRea
     fc.constantFrom('k1', 'k2').map((key) => new Create(key, true, false)),
     fc.constant(null).map(() => new UserEventCommand('START')),
     fc.constant(null).map(() => new UserEventCommand('START')),
-    fc.constant(null).map(() => new UserEventCommand('START')),
+    fc
+      .constantFrom('START' as const, 'START' as const, 'RETRY' as const, 'FINALIZE' as const)
+      .map((type) => new UserEventCommand(type, true)),
     fc.constant(null).map(() => new UserEventCommand('CANCEL')),
     fc.constant(null).map(() => new UserEventCommand('RETRY')),
     fc.constant(null).map(() => new UserEventCommand('FINALIZE')),
@@ -1023,6 +1056,12 @@ export async function assertClientProperty(
   console.log(
     `[client property ${label}] ${runs} runs ended: ${[...endings].map(([k, v]) => `${k} ${v}`).join(', ')}`,
   );
-  if (process.env.DEBUG_CLIENT) console.log([...stats].sort().map(([k, v]) => `${k} ${v}`).join('\n'));
+  if (process.env.DEBUG_CLIENT)
+    console.log(
+      [...stats]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join('\n'),
+    );
   return { runs, endings, stats };
 }

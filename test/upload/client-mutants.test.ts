@@ -117,7 +117,7 @@ const MUTANTS: Mutant[] = [
     name: 'progress is a full bar before any file',
     file: 'machines/upload-selectors.ts',
     from: "fraction: selectPhase(snapshot) === 'completed' ? 1 : bytesTotal === 0 ? 0 : bytesSent / bytesTotal,",
-    to: "fraction: bytesTotal === 0 ? (filesUploaded === files.length ? 1 : 0) : bytesSent / bytesTotal,",
+    to: 'fraction: bytesTotal === 0 ? (filesUploaded === files.length ? 1 : 0) : bytesSent / bytesTotal,',
     found: /progress 1 with no byte/,
   },
   {
@@ -154,7 +154,10 @@ async function mutantLib(mutant: Mutant): Promise<ClientLib | undefined> {
   const path = join(dir, 'src', mutant.file);
   const text = readFileSync(path, 'utf8');
   const occurrences = text.split(mutant.from!).length - 1;
-  if (occurrences !== 1) throw new Error(`defect ${mutant.defect}: the text to mutate occurs ${occurrences} times in ${mutant.file}`);
+  if (occurrences !== 1)
+    throw new Error(
+      `defect ${mutant.defect}: the text to mutate occurs ${occurrences} times in ${mutant.file}`,
+    );
   writeFileSync(path, text.replace(mutant.from!, mutant.to!));
   const load = (part: keyof ClientLib) => import(join(dir, 'src', LIB_MODULES[part]));
   return {
@@ -197,7 +200,8 @@ describe('the client property suite finds each defect of issue 13 when it is put
         if (mutant.sql) {
           // Put the real function back for the next case.
           const { MIGRATIONS } = await import('../../src/db/migrate.js');
-          for (const m of MIGRATIONS.filter((x) => x.sql.includes('check_idempotent_replay'))) await db.exec(m.sql);
+          for (const m of MIGRATIONS.filter((x) => x.sql.includes('check_idempotent_replay')))
+            await db.exec(m.sql);
         }
       }
     },
