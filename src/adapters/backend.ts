@@ -13,7 +13,6 @@
  * const draft = await backend.createDraft({ kind: 'report', metadata: { title: 'Q3' } });
  * ```
  */
-import { UploadLifecycleError, type UploadErrorInit } from '../errors.js';
 import type { UploadStatus } from '../machines/lifecycle.js';
 
 /** What a kind requires of one slot (`upload_lifecycle.file_requirements`). */
@@ -116,114 +115,13 @@ export interface Backend {
   getUploadState(entityId: string): Promise<UploadState>;
 }
 
-/** Storage's stable error codes (the `code`/`error` of its JSON answers). */
-export type StorageErrorCode =
-  | 'AccessDenied'
-  | 'NoSuchBucket'
-  | 'NoSuchUpload'
-  | 'Duplicate'
-  | 'EntityTooLarge'
-  | 'InvalidMimeType'
-  | 'InvalidRequest'
-  | 'Aborted'
-  | 'NetworkError'
-  | 'InternalError';
-
-/**
- * A transfer into Storage failed. `retryable` says whether the same request may succeed later
- * (network, 5xx, 423 lock); `status` is the HTTP status (0 without an answer).
- */
-export class StorageTransferError extends UploadLifecycleError {
-  override name = 'StorageTransferError';
-  readonly status: number;
-  readonly storageCode: StorageErrorCode;
-  readonly retryable: boolean;
-
-  constructor(init: UploadErrorInit & { status: number; storageCode: StorageErrorCode; retryable: boolean }) {
-    super(init);
-    this.status = init.status;
-    this.storageCode = init.storageCode;
-    this.retryable = init.retryable;
-  }
-
-  override toJSON() {
-    return {
-      ...super.toJSON(),
-      status: this.status,
-      storageCode: this.storageCode,
-      retryable: this.retryable,
-    };
-  }
-}
-
-export function isStorageTransferError(error: unknown): error is StorageTransferError {
-  return error instanceof StorageTransferError;
-}
-
-/** The transfer was aborted by the caller (cancel, stop). Never retried. */
-export function abortError(): StorageTransferError {
-  return new StorageTransferError({
-    message: 'upload aborted',
-    status: 0,
-    storageCode: 'Aborted',
-    retryable: false,
-  });
-}
-
-/** A request that got no answer (connection refused, reset, timeout): retryable. */
-export function networkError(cause: unknown): StorageTransferError {
-  return new StorageTransferError({
-    message: `network error: ${cause instanceof Error ? cause.message : String(cause)}; the upload will resume`,
-    status: 0,
-    storageCode: 'NetworkError',
-    retryable: true,
-    cause,
-  });
-}
-
-/**
- * Maps a Storage answer (`{ statusCode, error|code, message }`, HTTP status) to a typed error.
- * Policy refusals are 403 on the resumable endpoint but HTTP 400 with `statusCode: "403"` on the
- * standard one (DESIGN §3), so the body's `statusCode` wins over the HTTP status.
- */
-export function storageError(status: number, body: unknown): StorageTransferError {
-  const b = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
-  const effective = Number(b.statusCode ?? status) || status;
-  const text = typeof b.message === 'string' ? b.message : typeof body === 'string' ? body : `HTTP ${status}`;
-  const named = String(b.code ?? b.error ?? '');
-  const storageCode: StorageErrorCode =
-    effective === 403 || named === 'AccessDenied' || named === 'Unauthorized'
-      ? 'AccessDenied'
-      : effective === 409 || named === 'Duplicate'
-        ? 'Duplicate'
-        : effective === 413 || named === 'EntityTooLarge'
-          ? 'EntityTooLarge'
-          : effective === 415 || named === 'InvalidMimeType'
-            ? 'InvalidMimeType'
-            : named === 'NoSuchUpload'
-              ? 'NoSuchUpload'
-              : effective === 404
-                ? 'NoSuchBucket'
-                : effective >= 500 || effective === 423 || effective === 429
-                  ? 'InternalError'
-                  : 'InvalidRequest';
-  const next: Record<StorageErrorCode, string> = {
-    AccessDenied: 'Storage refused the object: register the file and begin the upload first.',
-    Duplicate: 'The object already exists; finalize will check it.',
-    EntityTooLarge: 'Choose a smaller file.',
-    InvalidMimeType: 'Choose a file of an allowed type.',
-    NoSuchBucket: 'The bucket of this kind does not exist; check the kind configuration.',
-    NoSuchUpload: 'The resumable upload expired; it will start again.',
-    InvalidRequest: 'The request was refused; check the file.',
-    InternalError: 'Storage is unavailable; the upload will be retried.',
-    Aborted: '',
-    NetworkError: '',
-  };
-  return new StorageTransferError({
-    message: `${text} (${storageCode}). ${next[storageCode]}`.trim(),
-    status,
-    storageCode,
-    retryable: storageCode === 'InternalError' || storageCode === 'NoSuchUpload',
-    cause: body,
-  });
-}
+// Transfer errors live in their own module; re-exported here, where the port's users look.
+export {
+  StorageTransferError,
+  abortError,
+  isStorageTransferError,
+  networkError,
+  storageError,
+  storageFailure,
+  type StorageErrorCode,
+} from './storage-errors.js';
