@@ -260,6 +260,7 @@ export {
   type DrainReport,
   type StorageAdminClient,
 } from './storage-deletions.js';
+export { createDrainHandler, type DrainHandlerOptions } from './drain-handler.js';
 
 // For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
 // "call this function with named arguments", and the parsers of the RPCs' answers.
