@@ -134,12 +134,6 @@ function groupByBucket(rows: ClaimedDeletion[]): Map<string, ClaimedDeletion[]> 
   return groups;
 }
 
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'message' in error) return String(error.message);
-  return String(error);
-}
-
 async function rpcOrThrow<T>(
   client: StorageAdminClient,
   fn: string,

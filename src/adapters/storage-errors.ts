@@ -143,7 +143,9 @@ const DATABASE_CODE = /\bcode:\s*(UL00[1-6])\b/i;
  * - a `UL001`…`UL006` SQLSTATE in it (a trigger of this package refused the write or delete inside
  *   Storage) → the typed database error of that code (`NotAcceptingError` for `UL005`, …), which
  *   is never retried;
- * - `AccessDenied` while `token` (the bearer that was sent) has expired → `InvalidJWT`, retryable;
+ * - `AccessDenied` or another 400 while `token` (the bearer that was sent) has expired →
+ *   `InvalidJWT`, retryable (storage-js drops the body's `code`, so on the standard endpoint
+ *   `InvalidJWT` arrives as a bare 400);
  * - anything else → {@link storageError}.
  *
  * @example
@@ -169,7 +171,8 @@ export function storageFailure(
     });
   }
   const error = storageError(status, body);
-  if (error.storageCode === 'AccessDenied' && sent.token && tokenExpired(sent.token, sent.now)) {
+  const authRefusal = error.storageCode === 'AccessDenied' || error.storageCode === 'InvalidRequest';
+  if (authRefusal && sent.token && tokenExpired(sent.token, sent.now)) {
     return storageError(status, { statusCode: '400', code: 'InvalidJWT', message: error.message });
   }
   return error;

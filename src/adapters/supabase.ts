@@ -115,6 +115,9 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
 
   async function standardUpload(transfer: ObjectTransfer): Promise<void> {
     if (transfer.signal.aborted) throw abortError();
+    // The token supabase-js is about to send (it reads the same sources), to tell an expired token
+    // from a refusal: storage-js keeps status, statusCode and message, not the body's `code`.
+    const sent = await token();
     transfer.onProgress?.(0, transfer.size);
     const aborted = new Promise<never>((_, reject) =>
       transfer.signal.addEventListener('abort', () => reject(abortError()), { once: true }),
@@ -129,13 +132,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     if (error) {
       const e = error as { status?: number; statusCode?: string; message: string; name?: string };
       if (e.status === undefined) throw networkError(error);
-      // storage-js keeps status, statusCode and message, not the body's `code`; the token supabase-js
-      // sent is the one clientAccessToken reads now (an expired one is an auth error, not a refusal).
-      throw storageFailure(
-        e.status,
-        { statusCode: e.statusCode, message: e.message },
-        { token: await token() },
-      );
+      throw storageFailure(e.status, { statusCode: e.statusCode, message: e.message }, { token: sent });
     }
     transfer.onProgress?.(transfer.size, transfer.size);
   }
@@ -226,8 +223,8 @@ function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
 }
 
 /**
- * A tus-js-client failure as a typed error ({@link storageFailure}). A 404 or 410 on a request to an upload URL (HEAD,
- * PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
+ * A tus-js-client failure as a typed error ({@link storageFailure}; `sentToken` is the bearer of
+ * the failed request). A 404 or 410 on a request to an upload URL (HEAD, PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
  * (retryable) and the URL is forgotten, so the next try creates a new upload. A 404 on the
  * creation POST keeps its own meaning (no such bucket). @internal exported for tests.
  */

@@ -29,6 +29,8 @@ export function postgrestStatus(sqlstate: string, authenticated: boolean): numbe
 
 interface Signature {
   returns: string;
+  /** Returns a set (`returns table`/`setof`): answered as a JSON array, as PostgREST does. */
+  set: boolean;
   args: { name: string; type: string; optional: boolean }[];
 }
 
@@ -43,11 +45,12 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
     if (cached) return cached;
     const { rows } = await db.query<{
       returns: string;
+      set: boolean;
       names: string[] | null;
       types: string[];
       defaults: number;
     }>(
-      `select p.prorettype::regtype::text as returns, p.pronargdefaults as defaults,
+      `select p.prorettype::regtype::text as returns, p.proretset as set, p.pronargdefaults as defaults,
               p.proargnames[1:p.pronargs] as names,
               array(select format_type(t, null) from unnest(p.proargtypes::oid[]) t) as types
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
@@ -56,6 +59,7 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
     );
     const found = rows.map((r) => ({
       returns: r.returns,
+      set: r.set,
       args: r.types.map((type, i) => ({
         name: r.names?.[i] ?? '',
         type,
@@ -121,8 +125,11 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
     // As PostgREST does: the JSON body becomes a record of the parameters' declared types, so a
     // JSON array reaches a `bigint[]` parameter as an array and an object a `jsonb` one as JSON.
     const sent = signature.args.filter((a) => keys.includes(a.name));
-    const call = `select public.${fn}(${sent.map((a) => `"${a.name}" => a."${a.name}"`).join(', ')}) as result
-                  from json_to_record($1::json) as a(${sent.map((a) => `"${a.name}" ${a.type}`).join(', ') || 'none_ text'})`;
+    const fnCall = `public.${fn}(${sent.map((a) => `"${a.name}" => a."${a.name}"`).join(', ')})`;
+    const record = `json_to_record($1::json) as a(${sent.map((a) => `"${a.name}" ${a.type}`).join(', ') || 'none_ text'})`;
+    const call = signature.set
+      ? `select coalesce(json_agg(r), '[]'::json) as result from ${record}, lateral ${fnCall} r`
+      : `select ${fnCall} as result from ${record}`;
     const values = [JSON.stringify(args)];
     try {
       const { rows } = await withActor(db, auth.actor, (tx) => tx.query<{ result: unknown }>(call, values));

@@ -143,16 +143,6 @@ class InvalidJwt extends Error {
   }
 }
 
-/** tus `Upload-Metadata`: `key base64,key base64`. */
-function tusMetadata(header: string | null): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const pair of (header ?? '').split(',')) {
-    const [key, value] = pair.trim().split(' ');
-    if (key) out[key] = Buffer.from(value ?? '', 'base64').toString('utf8');
-  }
-  return out;
-}
-
 /**
  * The storage routes. `handle(req, res)` answers a request under `/storage/v1/` (and returns
  * false for anything else); `writes` and `readObject` are for tests and the demo.
