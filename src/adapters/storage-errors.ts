@@ -18,73 +18,12 @@
  * error instanceof NotAcceptingError; // true
  * ```
  */
-import { UploadLifecycleError, toUploadLifecycleError, type UploadErrorInit } from '../errors.js';
+import { StorageTransferError, networkError, type StorageErrorCode } from '../core/port.js';
+import { toUploadLifecycleError, type UploadLifecycleError } from '../errors.js';
 
-/** Storage's stable error codes (the `code`/`error` of its JSON answers). */
-export type StorageErrorCode =
-  | 'AccessDenied'
-  | 'InvalidJWT'
-  | 'NoSuchBucket'
-  | 'NoSuchUpload'
-  | 'Duplicate'
-  | 'EntityTooLarge'
-  | 'InvalidMimeType'
-  | 'InvalidRequest'
-  | 'Aborted'
-  | 'NetworkError'
-  | 'InternalError';
-
-/**
- * A transfer into Storage failed. `retryable` says whether the same request may succeed later
- * (network, 5xx, 423 lock, an expired token); `status` is the HTTP status (0 without an answer).
- */
-export class StorageTransferError extends UploadLifecycleError {
-  override name = 'StorageTransferError';
-  readonly status: number;
-  readonly storageCode: StorageErrorCode;
-  readonly retryable: boolean;
-
-  constructor(init: UploadErrorInit & { status: number; storageCode: StorageErrorCode; retryable: boolean }) {
-    super(init);
-    this.status = init.status;
-    this.storageCode = init.storageCode;
-    this.retryable = init.retryable;
-  }
-
-  override toJSON() {
-    return {
-      ...super.toJSON(),
-      status: this.status,
-      storageCode: this.storageCode,
-      retryable: this.retryable,
-    };
-  }
-}
-
-export function isStorageTransferError(error: unknown): error is StorageTransferError {
-  return error instanceof StorageTransferError;
-}
-
-/** The transfer was aborted by the caller (cancel, stop). Never retried. */
-export function abortError(): StorageTransferError {
-  return new StorageTransferError({
-    message: 'upload aborted',
-    status: 0,
-    storageCode: 'Aborted',
-    retryable: false,
-  });
-}
-
-/** A request that got no answer (connection refused, reset, timeout): retryable. */
-export function networkError(cause: unknown): StorageTransferError {
-  return new StorageTransferError({
-    message: `network error: ${cause instanceof Error ? cause.message : String(cause)}; the upload will resume`,
-    status: 0,
-    storageCode: 'NetworkError',
-    retryable: true,
-    cause,
-  });
-}
+// The transfer errors themselves are part of the port (src/core/port.ts).
+export { StorageTransferError, abortError, isStorageTransferError, networkError } from '../core/port.js';
+export type { StorageErrorCode } from '../core/port.js';
 
 const NEXT: Record<StorageErrorCode, string> = {
   AccessDenied: 'Storage refused the object: register the file and begin the upload first.',

@@ -15,6 +15,7 @@
  * Storage's `DatabaseError`.
  */
 import { actAs, type Actor, type SqlClient } from './client.js';
+import { mimeAllowed } from '../core/mime.js';
 
 export interface StorageObjectWrite {
   bucketId: string;
@@ -186,11 +187,4 @@ export async function writeStorageObject(
   await storeObjectRow(db, write);
 }
 
-/** Same rule as `upload_lifecycle.mime_allowed` and Supabase buckets: exact or `type/*`. */
-export function mimeAllowed(mime: string, allowed: readonly string[]): boolean {
-  const m = mime.toLowerCase();
-  return allowed.some((pattern) => {
-    const p = pattern.toLowerCase();
-    return p === m || (p.endsWith('/*') && m.split('/')[0] === p.split('/')[0]);
-  });
-}
+export { mimeAllowed };
