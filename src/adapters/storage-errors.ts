@@ -18,7 +18,7 @@
  * error instanceof NotAcceptingError; // true
  * ```
  */
-import { StorageTransferError, networkError, type StorageErrorCode } from '../core/port.js';
+import { StorageTransferError, type StorageErrorCode } from '../core/port.js';
 import { toUploadLifecycleError, type UploadLifecycleError } from '../errors.js';
 
 // The transfer errors themselves are part of the port (src/core/port.ts).
