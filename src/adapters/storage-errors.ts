@@ -29,6 +29,7 @@ const NEXT: Record<StorageErrorCode, string> = {
   AccessDenied: 'Storage refused the object: register the file and begin the upload first.',
   InvalidJWT: 'The access token was refused (expired or invalid); the next try sends the current one.',
   Duplicate: 'The object already exists; finalize will check it.',
+  OffsetConflict: 'The server stored more of this upload than it said; the next try resumes from its offset.',
   EntityTooLarge: 'Choose a smaller file.',
   InvalidMimeType: 'Choose a file of an allowed type.',
   NoSuchBucket: 'The bucket of this kind does not exist; check the kind configuration.',
@@ -39,10 +40,15 @@ const NEXT: Record<StorageErrorCode, string> = {
   NetworkError: '',
 };
 
-const RETRYABLE: ReadonlySet<StorageErrorCode> = new Set(['InternalError', 'NoSuchUpload', 'InvalidJWT']);
+const RETRYABLE: ReadonlySet<StorageErrorCode> = new Set([
+  'InternalError',
+  'NoSuchUpload',
+  'InvalidJWT',
+  'OffsetConflict',
+]);
 
 function codeOf(named: string, effective: number): StorageErrorCode {
-  if (named === 'InvalidJWT') return 'InvalidJWT';
+  if (named === 'InvalidJWT' || named === 'OffsetConflict') return named;
   if (effective === 403 || named === 'AccessDenied' || named === 'Unauthorized') return 'AccessDenied';
   if (effective === 409 || ['Duplicate', 'ResourceAlreadyExists', 'KeyAlreadyExists'].includes(named))
     return 'Duplicate';

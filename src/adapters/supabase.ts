@@ -226,7 +226,8 @@ function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
  * A tus-js-client failure as a typed error ({@link storageFailure}; `sentToken` is the bearer of
  * the failed request). A 404 or 410 on a request to an upload URL (HEAD, PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
  * (retryable) and the URL is forgotten, so the next try creates a new upload. A 404 on the
- * creation POST keeps its own meaning (no such bucket). @internal exported for tests.
+ * creation POST keeps its own meaning (no such bucket), and so does a 409 (an existing object on
+ * POST, an offset conflict on PATCH). @internal exported for tests.
  */
 export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void, sentToken?: string) {
   const detailed = error as tus.DetailedError;
@@ -246,6 +247,11 @@ export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void
       typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
     return storageError(status, { code: 'NoSuchUpload', message: String(message ?? 'Upload not found') });
   }
+  // A 409 on a PATCH is tus's offset mismatch (a dropped request's bytes were still being stored
+  // when the offset was read), not an existing object (that is a 409 on the creation POST): the
+  // URL stays, the next try reads the offset again.
+  if (status === 409 && method === 'PATCH')
+    return storageError(status, { code: 'OffsetConflict', message: String(body) });
   return storageFailure(status, body, { token: sentToken });
 }
 

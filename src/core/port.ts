@@ -136,6 +136,7 @@ export interface Backend {
 export type StorageErrorCode =
   | 'AccessDenied'
   | 'InvalidJWT'
+  | 'OffsetConflict'
   | 'NoSuchBucket'
   | 'NoSuchUpload'
   | 'Duplicate'

@@ -59,6 +59,8 @@ export interface ChunkWrite {
 /** FileStore that records every write, so tests can see what bytes arrived where. */
 class RecordingFileStore extends FileStore {
   readonly writes: ChunkWrite[] = [];
+  /** Called when a write of `uploadId` has ended, stored or failed. */
+  onWriteEnd: (uploadId: string) => void = () => undefined;
 
   override async write(
     readable: IncomingMessage | Readable,
@@ -74,9 +76,13 @@ class RecordingFileStore extends FileStore {
       },
     });
     pipeline(readable as Readable, counter, () => undefined);
-    const end = await super.write(counter, uploadId, offset);
-    record.end = end;
-    return end;
+    try {
+      const end = await super.write(counter, uploadId, offset);
+      record.end = end;
+      return end;
+    } finally {
+      this.onWriteEnd(uploadId);
+    }
   }
 }
 
@@ -150,6 +156,16 @@ class InvalidJwt extends Error {
 export function createStorageHandler(db: SqlClient, options: StorageHandlerOptions) {
   const store = new RecordingFileStore({ directory: join(options.directory, 'resumable') });
   const objectFiles = new Map<string, string>();
+  /**
+   * PATCHes that may still store bytes, by upload id: each ends when its write ends, when it is
+   * refused before writing, or when its handling settles, whichever comes first.
+   */
+  const patching = new Map<string, { ended: Promise<void>; end: () => void }>();
+  const endPatch = (id: string) => {
+    patching.get(id)?.end();
+    patching.delete(id);
+  };
+  store.onWriteEnd = endPatch;
 
   /** The caller, as Storage's auth hook sees it; a bad bearer is InvalidJWT. */
   const callerOf = (headers: Headers | Record<string, string>): Actor => {
@@ -179,7 +195,10 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
     onIncomingRequest: async (req, uploadId) => {
       try {
         const caller = callerOf(req.headers);
-        // Storage authorizes neither HEAD nor OPTIONS: anyone may read an upload's offset.
+        // Storage authorizes neither HEAD nor OPTIONS: anyone may read an upload's offset. Unlike
+        // the real server, a HEAD here waits for a PATCH of the same upload still being stored
+        // (a dropped one), so the offset it answers is final (docs/storage.md, what differs).
+        if (req.method === 'HEAD') await patching.get(uploadId)?.ended;
         if (req.method !== 'PATCH') return;
         const upload = await store.getUpload(uploadId);
         const meta = upload.metadata ?? {};
@@ -196,6 +215,7 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
           'resumable-chunk',
         );
       } catch (error) {
+        if (req.method === 'PATCH') endPatch(uploadId);
         throw asTusRefusal(error);
       }
     },
@@ -359,7 +379,18 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
       if (url.startsWith(RESUMABLE_PATH)) {
         options.log?.push(entry);
         res.on('finish', () => (entry.status = res.statusCode));
-        await tusServer.handle(req, res);
+        const id = url.split('?')[0]!.split('/').pop()!;
+        if (req.method === 'PATCH') {
+          let end = () => undefined as void;
+          const ended = new Promise<void>((resolve) => (end = resolve));
+          patching.get(id)?.end();
+          patching.set(id, { ended, end });
+        }
+        try {
+          await tusServer.handle(req, res);
+        } finally {
+          if (req.method === 'PATCH') endPatch(id);
+        }
         return true;
       }
       if (url.startsWith(OBJECT_PREFIX) && req.method === 'POST') {

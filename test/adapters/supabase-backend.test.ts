@@ -106,7 +106,7 @@ async function untilDone(actor: ReturnType<typeof run>['actor'], clock: Simulate
     }
   });
   try {
-    return await waitFor(actor, (s) => s.status === 'done');
+    return await waitFor(actor, (s) => selectPhase(s) === 'completed');
   } finally {
     sub.unsubscribe();
   }
@@ -132,14 +132,13 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
     await toUploading(actor, [
       { slot: 'document', body: bytes(2000), name: 'r.pdf', type: 'application/pdf' },
     ]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(await statusOfRow(db, done.context.entityId!)).toBe('completed');
 
     const rpcs = local.log.filter((r) => r.path.startsWith('/rest/v1/rpc/'));
     expect(rpcs.map((r) => `${r.method} ${r.path}`)).toEqual([
       'POST /rest/v1/rpc/create_upload_draft',
-      'POST /rest/v1/rpc/begin_upload',
-      'POST /rest/v1/rpc/register_upload_file',
+      'POST /rest/v1/rpc/start_upload',
       'POST /rest/v1/rpc/finalize_upload',
     ]);
     for (const r of rpcs) {
@@ -153,13 +152,19 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       metadata: { title: 'Q3' },
       idempotency_key: expect.any(String),
     });
-    expect(rpcs[2]!.body).toEqual({
+    // begin + registration in one call (`start_upload`), the file's JSON array typed as jsonb.
+    expect(rpcs[1]!.body).toEqual({
       entity_id: done.context.entityId,
-      slot: 'document',
-      filename: 'r.pdf',
-      size: 2000,
-      mime: 'application/pdf',
-      sha256: null,
+      files: [
+        {
+          key: expect.any(String),
+          slot: 'document',
+          filename: 'r.pdf',
+          size: 2000,
+          mime: 'application/pdf',
+          sha256: null,
+        },
+      ],
     });
   });
 
@@ -168,7 +173,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
     const { actor } = run(backend);
     const body = bytes(3000);
     await toUploading(actor, [{ slot: 'document', body, name: 'r.pdf', type: 'application/pdf' }]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
     const file = done.context.files[0]!;
 
     const uploads = local.log.filter((r) => r.path.startsWith('/storage/v1/object/'));
@@ -258,7 +263,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       if (sent !== undefined && sent !== progress.at(-1)) progress.push(sent);
     });
     await toUploading(actor, [{ slot: 'document', body, name: 'big.pdf', type: 'application/pdf' }]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
     const file = done.context.files[0]!;
 
     const tus = local.log.filter((r) => r.path.startsWith('/storage/v1/upload/resumable'));
@@ -317,7 +322,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       await waitFor(actor, (s) => s.context.files[0]!.status === 'retrying');
       expect(proxy.kills).toBe(1);
       clock.increment(RETRY.maxDelayMs);
-      const done = await waitFor(actor, (s) => s.status === 'done');
+      const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
       expect(done.value).toBe('completed');
 
       const writes = local.writes.map((w) => ({ offset: w.offset, bytes: w.bytes }));
@@ -418,7 +423,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       await waitFor(actor, (s) => selectPhase(s) === 'uploading' && s.context.files[0]!.bytesSent > 0);
       actor.send({ type: 'CANCEL' });
       const cancelled = await waitFor(actor, (s) => selectPhase(s) === 'failed');
-      expect(cancelled.context.files[0]!.status).toBe('pending');
+      expect(cancelled.context.files[0]!.status).toBe('queued');
       expect(cancelled.context.files[0]!.bytesSent).toBeLessThan(body.length);
       expect(await statusOfRow(db, cancelled.context.entityId!)).toBe('failed');
 

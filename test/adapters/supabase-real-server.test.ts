@@ -201,7 +201,7 @@ describe('tokens are read per request; an expired one is an auth error the next 
       // The client refreshes its session (supabase-js does it on its own timer).
       current = expiring.tokenFor(userId, 3600);
       clock.increment(RETRY.maxDelayMs);
-      const done = await waitFor(actor, (s) => s.status === 'done');
+      const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
       expect(done.value).toBe('completed');
       expect(await statusOfRow(db, done.context.entityId!)).toBe('completed');
 
