@@ -28,6 +28,7 @@ import {
   writeStorageObject,
   type StorageObjectWrite,
 } from '../db/storage-write.js';
+import { InvalidJwt, answerOf, standardStatus, tusRefusal, type TusRefusal } from './storage-answers.js';
 import {
   authenticate,
   headersOf,
@@ -83,69 +84,6 @@ class RecordingFileStore extends FileStore {
     } finally {
       this.onWriteEnd(uploadId);
     }
-  }
-}
-
-/** A refusal as tus renders it: the real status, the message as text. */
-type TusRefusal = { status_code: number; body: string };
-
-/** Storage's rendered error: `{ statusCode, code, error, message }` and the HTTP status it goes with. */
-interface StorageAnswer {
-  status: number;
-  body: { statusCode: string; code: string; error: string; message: string };
-}
-
-const LEGACY_ERROR: Record<string, string> = {
-  AccessDenied: 'Unauthorized',
-  Duplicate: 'Duplicate',
-  EntityTooLarge: 'Payload too large',
-  InvalidMimeType: 'invalid_mime_type',
-  NoSuchBucket: 'Bucket not found',
-};
-
-/**
- * Any failure of a storage operation as the real server renders it: a StorageWriteError as its
- * code, a database error as `DBError.fromDBError` does (`42501` → 403, `23505` → 409, anything else
- * HTTP 500 `DatabaseError` with `database error, code: <SQLSTATE>`).
- */
-function answerOf(error: unknown): StorageAnswer {
-  let status: number;
-  let code: string;
-  let message: string;
-  if (error instanceof StorageWriteError) {
-    ({ status, code, message } = error);
-    if (code === 'Duplicate') code = 'ResourceAlreadyExists';
-  } else {
-    const sqlstate = (error as { code?: unknown } | null)?.code;
-    if (typeof sqlstate !== 'string') throw error;
-    if (sqlstate === '42501')
-      return answerOf(
-        new StorageWriteError(403, 'AccessDenied', 'new row violates row-level security policy'),
-      );
-    if (sqlstate === '23505')
-      return answerOf(new StorageWriteError(409, 'Duplicate', 'The resource already exists'));
-    [status, code, message] = [500, 'DatabaseError', `database error, code: ${sqlstate}`];
-  }
-  const legacy = LEGACY_ERROR[code === 'ResourceAlreadyExists' ? 'Duplicate' : code];
-  return { status, body: { statusCode: String(status), code, error: legacy ?? code, message } };
-}
-
-/** What the standard endpoints send: HTTP 400 for every refusal, 500 for server errors. */
-const standardStatus = (answer: StorageAnswer) => (answer.status >= 500 ? answer.status : 400);
-const tusRefusal = (answer: StorageAnswer): TusRefusal => ({
-  status_code: answer.status,
-  body: answer.body.message,
-});
-
-/** Storage's answer to a bad bearer (its auth hook runs before any route, tus included). */
-class InvalidJwt extends Error {
-  readonly answer: StorageAnswer;
-  constructor(status: number, message: string) {
-    super(message);
-    this.answer = {
-      status,
-      body: { statusCode: String(status), code: 'InvalidJWT', error: 'InvalidJWT', message },
-    };
   }
 }
 
