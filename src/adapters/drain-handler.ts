@@ -28,6 +28,14 @@ export interface DrainHandlerOptions extends DrainOptions {
   token?: string;
 }
 
+/** Compares without stopping at the first difference, so the time taken does not leak the token. */
+function sameText(a: string, b: string): boolean {
+  let differ = a.length ^ b.length;
+  for (let i = 0; i < Math.max(a.length, b.length); i++)
+    differ |= (a.charCodeAt(i) | 0) ^ (b.charCodeAt(i) | 0);
+  return differ === 0;
+}
+
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
@@ -43,7 +51,7 @@ export function createDrainHandler(
   const { token, ...defaults } = options;
   return async (request) => {
     if (request.method !== 'POST') return json(405, { message: 'POST to run the drain' });
-    if (token !== undefined && request.headers.get('authorization') !== `Bearer ${token}`) {
+    if (token !== undefined && !sameText(request.headers.get('authorization') ?? '', `Bearer ${token}`)) {
       return json(401, { message: 'a bearer token this function accepts is required' });
     }
     let body: { batchSize?: unknown; maxBatches?: unknown } = {};

@@ -251,7 +251,10 @@ export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void
   // when the offset was read), not an existing object (that is a 409 on the creation POST): the
   // URL stays, the next try reads the offset again.
   if (status === 409 && method === 'PATCH')
-    return storageError(status, { code: 'OffsetConflict', message: String(body) });
+    return storageError(status, {
+      code: 'OffsetConflict',
+      message: typeof body === 'string' ? body : JSON.stringify(body),
+    });
   return storageFailure(status, body, { token: sentToken });
 }
 
