@@ -135,6 +135,8 @@ export interface Backend {
 /** Storage's stable error codes (the `code`/`error` of its JSON answers). */
 export type StorageErrorCode =
   | 'AccessDenied'
+  | 'InvalidJWT'
+  | 'OffsetConflict'
   | 'NoSuchBucket'
   | 'NoSuchUpload'
   | 'Duplicate'
@@ -147,7 +149,7 @@ export type StorageErrorCode =
 
 /**
  * A transfer into Storage failed. `retryable` says whether the same request may succeed later
- * (network, 5xx, 423 lock); `status` is the HTTP status (0 without an answer).
+ * (network, 5xx, 423 lock, an expired token); `status` is the HTTP status (0 without an answer).
  */
 export class StorageTransferError extends UploadLifecycleError {
   override name = 'StorageTransferError';
