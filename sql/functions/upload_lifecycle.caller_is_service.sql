@@ -2,10 +2,12 @@
 -- migrations: 0013_rpc_support
 create or replace function upload_lifecycle.caller_is_service()
 returns boolean
-language sql
+language plpgsql
 stable
 set search_path = ''
 as $$
-  select coalesce(auth.role(), '') = 'service_role'
+begin
+  return coalesce(auth.role(), '') = 'service_role';
+end
 $$;
 revoke all on function upload_lifecycle.caller_is_service() from public;

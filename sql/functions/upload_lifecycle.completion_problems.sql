@@ -1,5 +1,9 @@
 -- upload_lifecycle.completion_problems
 -- migrations: 0008_completion_check 0023_completion_max_bytes
+-- The one definition of "requirements met", shared by finalize_upload and the deferred completion
+-- check: one line per problem (min/max count per slot; per file: uploaded, by the owner, with the
+-- declared size, within max_bytes as the requirement stands now, of an allowed type, verified).
+-- upload_state's object_matches applies the same per-file rules.
 create or replace function upload_lifecycle.completion_problems(p_entity_id uuid, p_require_verified boolean)
 returns setof text
 language plpgsql stable

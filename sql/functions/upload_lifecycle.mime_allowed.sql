@@ -1,5 +1,6 @@
 -- upload_lifecycle.mime_allowed
 -- migrations: 0001_schema 0024_plan_cached_functions
+-- Which MIME types a pattern list allows; `image/*` style wildcards as in Supabase bucket settings.
 create or replace function upload_lifecycle.mime_allowed(mime text, allowed text[])
 returns boolean
 language plpgsql immutable

@@ -2,11 +2,12 @@
 -- migrations: 0011_kind_buckets
 create or replace function upload_lifecycle.sync_kind_bucket(p_kind text)
 returns void
-language sql
+language plpgsql
 volatile
 security definer
 set search_path = ''
 as $$
+begin
   insert into storage.buckets as b (id, name, public, file_size_limit, allowed_mime_types)
   select k.bucket_id, k.bucket_id, false,
          (select max(r.max_bytes) from upload_lifecycle.file_requirements r where r.kind = k.kind),
@@ -19,6 +20,7 @@ as $$
     set public = false,
         file_size_limit = excluded.file_size_limit,
         allowed_mime_types = excluded.allowed_mime_types,
-        updated_at = now()
+        updated_at = now();
+end
 $$;
 revoke all on function upload_lifecycle.sync_kind_bucket(text) from public;

@@ -1,5 +1,9 @@
 -- upload_lifecycle.upload_state
 -- migrations: 0013_rpc_support 0024_plan_cached_functions
+-- The answer of every RPC. object_exists / object_matches say, per file, whether finalize would
+-- accept the stored object: the per-file rules of completion_problems (owner, stored size = declared
+-- size, declared size within the slot's max_bytes as it stands now, allowed type), so a resuming
+-- client is never told "uploaded" for a file finalize refuses.
 create or replace function upload_lifecycle.upload_state(p_entity_id uuid)
 returns jsonb
 language plpgsql
@@ -44,6 +48,7 @@ begin
                    o.id is not null
                    and o.owner_id = e.owner_id::text
                    and (o.metadata ->> 'size')::bigint = f.declared_size
+                   and f.declared_size <= r.max_bytes
                    and upload_lifecycle.mime_allowed(o.metadata ->> 'mimetype', r.allowed_mime_types), false))
                order by f.seq)
         from upload_lifecycle.entity_files f

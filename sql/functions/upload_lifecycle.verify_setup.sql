@@ -2,11 +2,14 @@
 -- migrations: 0020_verify_setup
 create or replace function upload_lifecycle.verify_setup()
 returns table (check_name text, ok boolean, detail text)
-language sql
+language plpgsql
 stable
 security definer
 set search_path = ''
 as $$
+#variable_conflict use_column
+begin
+  return query
   with
   tables as (
     select c.oid, c.relname, c.relrowsecurity
@@ -153,7 +156,8 @@ as $$
     from kind_buckets b
     union all
     select 'schedule: sweep_upload_lifecycle', s.ok, s.detail from upload_lifecycle.sweep_schedule_check() s
-  ) as checks(check_name, ok, detail)
+  ) as checks(check_name, ok, detail);
+end
 $$;
 revoke all on function upload_lifecycle.verify_setup() from public;
 grant execute on function upload_lifecycle.verify_setup() to service_role;

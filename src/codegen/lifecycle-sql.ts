@@ -77,9 +77,9 @@ export function renderInitialStatusSql(spec: LifecycleSpec): string {
 -- migrations: 0002_lifecycle
 create or replace function upload_lifecycle.initial_status()
 returns upload_lifecycle.upload_status
-language sql immutable
+language plpgsql immutable
 set search_path = ''
-as $$ select ${literal(initial.to)}::upload_lifecycle.upload_status $$;
+as $$ begin return ${literal(initial.to)}::upload_lifecycle.upload_status; end $$;
 revoke all on function upload_lifecycle.initial_status() from public;
 
 -- Column default of entities.status and the MIME rule are harmless and needed by direct writers.

@@ -60,9 +60,17 @@ const number = (migration: string) => Number(/^(\d{4})_/.exec(migration)?.[1] ??
 const pad = (n: number) => String(n).padStart(4, '0');
 const stem = (file: string) => file.replace(/\.sql$/, '');
 
-/** SHA-256 of a function file, line endings normalised. */
+/**
+ * SHA-256 of a function file's statements: lines that start with `--` (the file's own comments,
+ * its `-- migrations:` line) are left out, so documenting a function does not ship it again.
+ */
 export function functionHash(sql: string): string {
-  return createHash('sha256').update(sql.replaceAll('\r\n', '\n')).digest('hex');
+  const statements = sql
+    .replaceAll('\r\n', '\n')
+    .split('\n')
+    .filter((line) => !line.startsWith('--'))
+    .join('\n');
+  return createHash('sha256').update(statements).digest('hex');
 }
 
 /** The migrations a function file names (`-- migrations: …`), first the one that creates it. */
