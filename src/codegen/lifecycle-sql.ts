@@ -70,11 +70,14 @@ ${rows};
  * Renders `sql/functions/upload_lifecycle.initial_status.sql`: the target of `create`, the column
  * default of `entities.status`. Created by 0002 with the table it belongs to.
  */
-export function renderInitialStatusSql(spec: LifecycleSpec): string {
+export function renderInitialStatusSql(
+  spec: LifecycleSpec,
+  migrations: readonly string[] = ['0002_lifecycle'],
+): string {
   const initial = spec.transitions.find((t) => t.from === null);
   if (!initial) throw new Error('the lifecycle has no create transition');
   return `-- upload_lifecycle.initial_status
--- migrations: 0002_lifecycle
+-- migrations: ${migrations.join(' ')}
 create or replace function upload_lifecycle.initial_status()
 returns upload_lifecycle.upload_status
 language plpgsql immutable
