@@ -1,5 +1,5 @@
 -- public.create_upload_draft
--- migrations: 0014_create_upload_draft
+-- migrations: 0014_create_upload_draft 0034_client_keys
 create or replace function public.create_upload_draft(
   kind text,
   metadata jsonb default '{}'::jsonb,
@@ -23,11 +23,7 @@ declare
   v_entity upload_lifecycle.entities;
   v_id uuid;
   v_unfinished integer;
-  v_file jsonb;
-  v_index integer;
-  v_message text;
-  v_detail text;
-  v_hint text;
+  v_fingerprint text := upload_lifecycle.idempotency_fingerprint(create_upload_draft.kind, v_metadata);
 begin
   if v_owner is null then
     raise exception using errcode = '42501',
@@ -59,7 +55,7 @@ begin
   end if;
   if v_files is not null and jsonb_typeof(v_files) <> 'array' then
     raise exception using errcode = 'UL004',
-      message = 'files must be a JSON array of {slot, filename, size, mime, sha256?}',
+      message = 'files must be a JSON array of {key?, slot, filename, size, mime, sha256?}',
       hint = 'Send an array, or leave files out.';
   end if;
   if v_files is not null and jsonb_array_length(v_files) > 0 and not coalesce(create_upload_draft.start_upload, false) then
@@ -75,6 +71,7 @@ begin
     select e.id into v_id from upload_lifecycle.entities e
       where e.owner_id = v_owner and e.idempotency_key = v_key;
     if found then
+      perform upload_lifecycle.check_idempotent_replay(v_id, v_key, v_kind.kind, v_fingerprint);
       return upload_lifecycle.upload_state(v_id);
     end if;
   end if;
@@ -92,39 +89,22 @@ begin
       hint = 'Finalize, or delete unfinished uploads (drafts, failed ones) before creating another.';
   end if;
 
-  insert into upload_lifecycle.entities as e (kind, owner_id, metadata, idempotency_key)
-  values (v_kind.kind, v_owner, v_metadata, v_key)
+  insert into upload_lifecycle.entities as e (kind, owner_id, metadata, idempotency_key, idempotency_fingerprint)
+  values (v_kind.kind, v_owner, v_metadata, v_key, case when v_key is not null then v_fingerprint end)
   on conflict (owner_id, idempotency_key) where idempotency_key is not null do nothing
   returning * into v_entity;
   if v_entity.id is null then
     -- Another transaction committed the same key between our check and insert.
     select e.id into v_id from upload_lifecycle.entities e
       where e.owner_id = v_owner and e.idempotency_key = v_key;
+    perform upload_lifecycle.check_idempotent_replay(v_id, v_key, v_kind.kind, v_fingerprint);
     return upload_lifecycle.upload_state(v_id);
   end if;
 
   if coalesce(create_upload_draft.start_upload, false) then
     perform upload_lifecycle.apply_event(v_entity, 'begin_upload');
     select * into v_entity from upload_lifecycle.entities e where e.id = v_entity.id;
-    for v_index in 0 .. coalesce(jsonb_array_length(v_files), 0) - 1 loop
-      v_file := v_files -> v_index;
-      begin
-        if jsonb_typeof(v_file) <> 'object' then
-          raise exception using errcode = 'UL004', message = 'a file must be an object {slot, filename, size, mime, sha256?}';
-        end if;
-        if coalesce(v_file ->> 'size', '') !~ '^-?[0-9]{1,18}$' then
-          raise exception using errcode = 'UL004',
-            message = format('size must be a whole number of bytes, not %s', coalesce(v_file ->> 'size', '(missing)')),
-            hint = 'Send the file''s size in bytes.';
-        end if;
-        perform upload_lifecycle.register_file(v_entity, v_file ->> 'slot', v_file ->> 'filename',
-          (v_file ->> 'size')::bigint, v_file ->> 'mime', v_file ->> 'sha256');
-      exception when sqlstate 'UL004' then
-        get stacked diagnostics v_message = message_text, v_detail = pg_exception_detail, v_hint = pg_exception_hint;
-        raise exception using errcode = 'UL004', message = format('files[%s]: %s', v_index, v_message),
-          detail = v_detail, hint = v_hint;
-      end;
-    end loop;
+    perform upload_lifecycle.register_files(v_entity, v_files);
   end if;
 
   return upload_lifecycle.upload_state(v_entity.id);
@@ -133,7 +113,6 @@ $$;
 
 revoke all on function public.create_upload_draft(text, jsonb, text, jsonb, boolean) from public, anon, authenticated, service_role;
 grant execute on function public.create_upload_draft(text, jsonb, text, jsonb, boolean) to authenticated, service_role;
-
 comment on function public.create_upload_draft(text, jsonb, text, jsonb, boolean) is
-$c$Creates a draft of the caller (same idempotency_key: same entity); with files and start_upload, begins and registers them in the same call.
+$c$Creates a draft of the caller (same idempotency_key and parameters: same entity; other parameters: UL004); with files and start_upload, begins and registers them in the same call.
 @returns UploadState$c$;

@@ -1,9 +1,9 @@
 -- upload_lifecycle.upload_state
--- migrations: 0013_rpc_support 0024_plan_cached_functions
+-- migrations: 0013_rpc_support 0024_plan_cached_functions 0034_client_keys
 -- The answer of every RPC. object_exists / object_matches say, per file, whether finalize would
 -- accept the stored object: the per-file rules of completion_problems (owner, stored size = declared
 -- size, declared size within the slot's max_bytes as it stands now, allowed type), so a resuming
--- client is never told "uploaded" for a file finalize refuses.
+-- client is never told "uploaded" for a file finalize refuses. Every answer lists the file keys.
 create or replace function upload_lifecycle.upload_state(p_entity_id uuid)
 returns jsonb
 language plpgsql
@@ -35,6 +35,7 @@ begin
       'files', coalesce((
         select jsonb_agg(jsonb_build_object(
                  'file_id', f.id,
+                 'file_key', f.file_key,
                  'slot', f.slot,
                  'original_name', f.original_name,
                  'declared_size', f.declared_size,
@@ -62,8 +63,10 @@ begin
 end
 $$;
 revoke all on function upload_lifecycle.upload_state(uuid) from public;
+
+-- The RPC answers, declared for the type generator (npm run generate:types).
 comment on function upload_lifecycle.upload_state(uuid) is
 $c$The UploadState JSON of docs/rpc.md, answered by every lifecycle RPC.
 @type UploadState { entity_id: string; kind: string; status: "draft" | "uploading" | "completed" | "failed"; attempt: number; max_attempts: number; failure_reason: string | null; metadata: { [key: string]: Json | undefined }; created_at: string; updated_at: string; completed_at: string | null; requirements: UploadStateRequirement[]; files: UploadStateFile[] }
 @type UploadStateRequirement { slot: string; min_count: number; max_count: number; max_bytes: number; allowed_mime_types: string[] }
-@type UploadStateFile { file_id: string; slot: string; original_name: string; declared_size: number; declared_mime: string; sha256: string | null; bucket_id: string; object_path: string; verified_at: string | null; object_exists: boolean; object_matches: boolean }$c$;
+@type UploadStateFile { file_id: string; file_key: string; slot: string; original_name: string; declared_size: number; declared_mime: string; sha256: string | null; bucket_id: string; object_path: string; verified_at: string | null; object_exists: boolean; object_matches: boolean }$c$;

@@ -1,5 +1,5 @@
 -- upload_lifecycle.verify_setup
--- migrations: 0020_verify_setup
+-- migrations: 0020_verify_setup 0034_client_keys
 create or replace function upload_lifecycle.verify_setup()
 returns table (check_name text, ok boolean, detail text)
 language plpgsql
@@ -26,7 +26,9 @@ begin
   rpcs(name, args, anon, authenticated, service) as (
     values ('create_upload_draft', 'text, jsonb, text, jsonb, boolean', false, true, true),
            ('begin_upload', 'uuid', false, true, true),
-           ('register_upload_file', 'uuid, text, text, bigint, text, text', false, true, true),
+           ('register_upload_file', 'uuid, text, text, bigint, text, text, text', false, true, true),
+           ('register_upload_files', 'uuid, jsonb', false, true, true),
+           ('start_upload', 'uuid, jsonb', false, true, true),
            ('remove_upload_file', 'uuid, uuid', false, true, true),
            ('finalize_upload', 'uuid', false, true, true),
            ('fail_upload', 'uuid, text', false, true, true),

@@ -194,10 +194,11 @@ export function buildSqlSequence(
     sql: withFunctions(m, [...(carried.get(stem(m.name)) ?? [])].sort(byCreationOrder)),
   }));
 
-  // Changed since the release, and created by a released migration: a database that applied the
-  // release has the old definition, so one more migration carries the new one.
+  // Changed since the release, and every migration that creates it was released: a database that
+  // applied the release has the old definition, so one more migration carries the new one. (A
+  // function an unreleased migration names reaches upgraded databases with that migration.)
   const stale = changedSinceRelease(functions, baseline)
-    .filter((fn) => number(createdIn.get(fn.name)!) <= number(baseline.lastMigration))
+    .filter((fn) => functionMigrations(fn).every((m) => number(m) <= number(baseline.lastMigration)))
     .sort(byCreationOrder);
   if (stale.length === 0) return { migrations: units, pending: null };
   const pendingName = `${pad(number(names.at(-1)!) + 1)}_function_updates.sql`;

@@ -30,10 +30,12 @@ export type Database = {
       finalize_upload: { Args: { entity_id: string }; Returns: Json }
       get_shared_upload: { Args: { token: string }; Returns: Json }
       get_upload_state: { Args: { entity_id: string }; Returns: Json }
-      register_upload_file: { Args: { entity_id: string; slot: string; filename: string; size: number; mime: string; sha256?: string }; Returns: Json }
+      register_upload_file: { Args: { entity_id: string; slot: string; filename: string; size: number; mime: string; sha256?: string; file_key?: string }; Returns: Json }
+      register_upload_files: { Args: { entity_id: string; files: Json }; Returns: Json }
       remove_upload_file: { Args: { entity_id: string; file_id: string }; Returns: Json }
       retry_upload: { Args: { entity_id: string }; Returns: Json }
       revoke_upload_share: { Args: { share_id: string }; Returns: undefined }
+      start_upload: { Args: { entity_id: string; files?: Json }; Returns: Json }
       sweep_upload_lifecycle: { Args: { now?: string; batch?: number }; Returns: Json }
     }
     Enums: {
@@ -52,6 +54,7 @@ export type Database = {
           created_at: string
           failure_reason: string | null
           id: string
+          idempotency_fingerprint: string | null
           idempotency_key: string | null
           kind: string
           metadata: Json
@@ -66,6 +69,7 @@ export type Database = {
           created_at?: string
           failure_reason?: string | null
           id?: string
+          idempotency_fingerprint?: string | null
           idempotency_key?: string | null
           kind: string
           metadata?: Json
@@ -80,6 +84,7 @@ export type Database = {
           created_at?: string
           failure_reason?: string | null
           id?: string
+          idempotency_fingerprint?: string | null
           idempotency_key?: string | null
           kind?: string
           metadata?: Json
@@ -157,6 +162,7 @@ export type Database = {
           declared_mime: string
           declared_size: number
           entity_id: string
+          file_key: string
           id: string
           kind: string
           object_path: string
@@ -172,6 +178,7 @@ export type Database = {
           declared_mime: string
           declared_size: number
           entity_id: string
+          file_key?: string
           id?: string
           kind: string
           object_path: string
@@ -187,6 +194,7 @@ export type Database = {
           declared_mime?: string
           declared_size?: number
           entity_id?: string
+          file_key?: string
           id?: string
           kind?: string
           object_path?: string
@@ -528,6 +536,7 @@ export type RegisteredFile = {
   file_id: string
   bucket_id: string
   object_path: string
+  file_key: string
 }
 
 export type SharedUpload = {
@@ -574,6 +583,7 @@ export type UploadState = {
 
 export type UploadStateFile = {
   file_id: string
+  file_key: string
   slot: string
   original_name: string
   declared_size: number
@@ -608,9 +618,11 @@ export type RpcResults = {
   get_shared_upload: SharedUpload
   get_upload_state: UploadState
   register_upload_file: RegisteredFile
+  register_upload_files: UploadState
   remove_upload_file: UploadState
   retry_upload: UploadState
   revoke_upload_share: Database["public"]["Functions"]["revoke_upload_share"]["Returns"]
+  start_upload: UploadState
   sweep_upload_lifecycle: Database["public"]["Functions"]["sweep_upload_lifecycle"]["Returns"]
 }
 

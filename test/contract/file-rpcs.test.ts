@@ -25,6 +25,76 @@ beforeEach(async () => {
 const register = (entityId: string, file: Record<string, unknown>) =>
   rpc<RegisteredFileJson>(db, user(alice), 'register_upload_file', { entity_id: entityId, ...file });
 
+describe('file keys: registration is idempotent by a client key', () => {
+  it('the same key with the same declaration answers the same registration, never a second row', async () => {
+    const id = await entityAt(db, kind, alice, 'uploading');
+    const first = await register(id, { ...PDF, file_key: 'f1' });
+    const again = await register(id, { ...PDF, file_key: 'f1' });
+    expect(again).toEqual(first);
+    expect(first.file_key).toBe('f1');
+    const state = await rpc(db, user(alice), 'get_upload_state', { entity_id: id });
+    expect(state.files.map((f) => f.file_key)).toEqual(['f1']);
+  });
+
+  it('the same key with another declaration is UL004 naming the key; the row stays as it was', async () => {
+    const id = await entityAt(db, kind, alice, 'uploading');
+    await register(id, { ...PDF, file_key: 'f1' });
+    const error = await rejection(register(id, { ...PDF, size: PDF.size + 1, file_key: 'f1' }));
+    expect(error).toMatchObject({
+      code: 'UL004',
+      message: 'file_key f1 is already registered for another file',
+    });
+    const state = await rpc(db, user(alice), 'get_upload_state', { entity_id: id });
+    expect(state.files.map((f) => f.declared_size)).toEqual([PDF.size]);
+  });
+
+  it('a file without a key gets one of its own; a key never changes, for any role', async () => {
+    const id = await entityAt(db, kind, alice, 'uploading');
+    const file = await register(id, PDF);
+    expect(file.file_key).toMatch(/^[0-9a-f-]{36}$/);
+    expect(
+      await sqlstate(
+        db.query('update upload_lifecycle.entity_files set file_key = $1 where id = $2', [
+          'other',
+          file.file_id,
+        ]),
+      ),
+    ).toBe('UL005');
+  });
+
+  it('register_upload_files registers a batch all or nothing, naming the bad index; a replay adds nothing', async () => {
+    const id = await entityAt(db, kind, alice, 'uploading');
+    const batch = [
+      { ...PDF, key: 'a' },
+      { ...PNG, key: 'b' },
+    ];
+    const bad = await rejection(
+      rpc(db, user(alice), 'register_upload_files', {
+        entity_id: id,
+        files: [...batch, { ...PNG, key: 'c', mime: 'text/plain' }],
+      }),
+    );
+    expect(bad).toMatchObject({ code: 'UL004', message: expect.stringMatching(/^files\[2\]: /) });
+    const empty = await rpc(db, user(alice), 'get_upload_state', { entity_id: id });
+    expect(empty.files).toEqual([]);
+    const state = await rpc(db, user(alice), 'register_upload_files', { entity_id: id, files: batch });
+    const replay = await rpc(db, user(alice), 'register_upload_files', { entity_id: id, files: batch });
+    expect(state.files.map((f) => f.file_key)).toEqual(['a', 'b']);
+    expect(replay.files).toEqual(state.files);
+  });
+
+  it('start_upload begins and registers in one call; replayed after a lost answer it answers the same state', async () => {
+    const { entity_id: id } = await rpc(db, user(alice), 'create_upload_draft', { kind });
+    const files = [{ ...PDF, key: 'a' }];
+    const started = await rpc(db, user(alice), 'start_upload', { entity_id: id, files });
+    expect(started).toMatchObject({ status: 'uploading', attempt: 1 });
+    const replay = await rpc(db, user(alice), 'start_upload', { entity_id: id, files });
+    expect(replay.files).toEqual(started.files);
+    expect(replay.status).toBe('uploading');
+    expect(await eventsOf(db, id)).toHaveLength(2); // create, begin_upload: the replay changed nothing
+  });
+});
+
 describe('register_upload_file', () => {
   it('answers {file_id, bucket_id, object_path} with the path {owner}/{entity}/{file}; the name is stored, not used', async () => {
     const id = await entityAt(db, kind, alice, 'uploading');
@@ -34,6 +104,7 @@ describe('register_upload_file', () => {
       file_id: expect.any(String),
       bucket_id: bucketId,
       object_path: `${alice}/${id}/${file.file_id}`,
+      file_key: expect.any(String),
     });
     const state = await rpc(db, user(alice), 'get_upload_state', { entity_id: id });
     expect(state.files).toEqual([

@@ -52,7 +52,7 @@ describe('create_upload_draft', () => {
 
   it('the same idempotency key from the same owner returns the same entity, not a second row', async () => {
     const first = await draft(alice, { idempotency_key: 'k-1' });
-    const again = await draft(alice, { idempotency_key: 'k-1', metadata: { ignored: true } });
+    const again = await draft(alice, { idempotency_key: 'k-1' });
     expect(again.entity_id).toBe(first.entity_id);
     const other = await draft(bob, { idempotency_key: 'k-1' });
     expect(other.entity_id).not.toBe(first.entity_id);
@@ -60,6 +60,32 @@ describe('create_upload_draft', () => {
       'select count(*)::int as n from upload_lifecycle.entities',
     );
     expect(rows[0]!.n).toBe(2);
+  });
+
+  it('refuses an idempotency key reused with other metadata or another kind (UL004 naming the key)', async () => {
+    const first = await draft(alice, { idempotency_key: 'k-2', metadata: { title: 'Q3' } });
+    const sameAgain = await draft(alice, { idempotency_key: 'k-2', metadata: { title: 'Q3' } });
+    expect(sameAgain.entity_id).toBe(first.entity_id);
+    const otherMetadata = await rejection(
+      draft(alice, { idempotency_key: 'k-2', metadata: { title: 'Q4' } }),
+    );
+    expect(otherMetadata).toMatchObject({
+      code: 'UL004',
+      message: 'idempotency_key k-2 was already used with other parameters',
+    });
+    const { kind: other } = await defineKind(db, { kind: 'invoice' });
+    const otherKind = await rejection(
+      rpc(db, user(alice), 'create_upload_draft', {
+        kind: other,
+        idempotency_key: 'k-2',
+        metadata: { title: 'Q3' },
+      }),
+    );
+    expect(otherKind).toMatchObject({ code: 'UL004', message: expect.stringContaining('k-2') });
+    const { rows } = await db.query<{ n: number }>(
+      'select count(*)::int as n from upload_lifecycle.entities',
+    );
+    expect(rows[0]!.n).toBe(1);
   });
 
   it.each([

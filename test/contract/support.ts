@@ -9,6 +9,7 @@ import type { UploadStatus } from '../../src/machines/lifecycle.js';
 
 export interface UploadStateFileJson {
   file_id: string;
+  file_key: string;
   slot: string;
   original_name: string;
   declared_size: number;
@@ -46,6 +47,7 @@ export interface RegisteredFileJson {
   file_id: string;
   bucket_id: string;
   object_path: string;
+  file_key: string;
 }
 
 function encode(value: unknown): unknown {

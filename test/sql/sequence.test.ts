@@ -6,6 +6,7 @@ import {
   EXPLAINED_GAPS,
   buildSqlSequence,
   functionHash,
+  functionMigrations,
   type FunctionSource,
   type MigrationSource,
   type ReleaseBaseline,
@@ -40,10 +41,12 @@ describe('sql/: one current definition per function', () => {
     expect(gaps).toEqual(Object.keys(EXPLAINED_GAPS));
   });
 
-  it('the generated migration after the release carries exactly the functions changed since it', async () => {
+  it('the generated migration after the release carries exactly the changed functions no unreleased migration re-creates', async () => {
     const { functions } = await readSqlSources(root);
+    const unreleased = (fn: FunctionSource) =>
+      functionMigrations(fn).some((m) => `${m}.sql` > RELEASE.lastMigration);
     const changed = functions
-      .filter((f) => RELEASE.functions[f.name] !== functionHash(f.sql))
+      .filter((f) => RELEASE.functions[f.name] !== functionHash(f.sql) && !unreleased(f))
       .map((f) => f.name);
     const pending = MIGRATIONS.filter(
       (m) => m.name > RELEASE.lastMigration && m.name.endsWith('_function_updates.sql'),
@@ -53,6 +56,7 @@ describe('sql/: one current definition per function', () => {
       (m) => m[1],
     );
     expect(carried.sort()).toEqual(changed.sort());
+    expect(pending[0]?.name).toBe(MIGRATIONS.at(-1)!.name);
   });
 });
 
@@ -87,6 +91,12 @@ describe('buildSqlSequence', () => {
     const { migrations: units, pending } = buildSqlSequence(migrations, [changed, functions[1]!], baseline);
     expect(pending).toEqual({ name: '0003_function_updates.sql', functions: ['s.a'] });
     expect(units.at(-1)!.sql).toContain('perform 1');
+    // Re-created by an unreleased migration: that migration brings it to upgraded databases.
+    const recreated = fn('s.a', '0001_schema 0003_next', 'begin perform 1; end');
+    const next = { name: '0003_next.sql', sql: '-- 0003\n' };
+    const withNext = buildSqlSequence([...migrations, next], [recreated, functions[1]!], baseline);
+    expect(withNext.pending).toBeNull();
+    expect(withNext.migrations.at(-1)!.sql).toContain('perform 1');
   });
 
   it('refuses an unexplained gap, a call before the function exists, and a released function removed without a drop', () => {
