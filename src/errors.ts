@@ -109,6 +109,14 @@ export class AttemptsExhaustedError extends UploadLifecycleError {
   override readonly code = 'UL006' as const;
 }
 
+/**
+ * An answer of the backend that does not have the documented shape (a field missing or of
+ * another type): the client and the database are of different versions. Never retried.
+ */
+export class MalformedAnswerError extends UploadLifecycleError {
+  override name = 'MalformedAnswerError';
+}
+
 const CLASSES = {
   UL001: ForbiddenTransitionError,
   UL002: RequirementsNotMetError,

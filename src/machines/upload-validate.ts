@@ -3,9 +3,9 @@
  * `upload_lifecycle.guard_entity_file()` and the finalize check, so bad input is refused before a
  * byte leaves the machine. The database stays the authority; this only saves a round trip.
  */
-import { mimeAllowed } from '../db/storage-write.js';
+import { mimeAllowed } from '../core/mime.js';
+import type { FileRequirement } from '../core/port.js';
 import { InvalidFileError } from '../errors.js';
-import type { FileRequirement } from '../adapters/backend.js';
 
 /** What validation needs to know about one file. */
 export interface FileFacts {
