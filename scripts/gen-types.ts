@@ -251,6 +251,7 @@ export async function renderDatabaseTypes(db: Query): Promise<string> {
     '// Same shape as `supabase gen types typescript --schema public,upload_lifecycle`.',
     '/* eslint-disable */',
     '',
+    '/** A JSON value, as jsonb columns and RPC answers carry it. */',
     'export type Json =',
     '  | string',
     '  | number',
@@ -259,6 +260,7 @@ export async function renderDatabaseTypes(db: Query): Promise<string> {
     '  | { [key: string]: Json | undefined }',
     '  | Json[]',
     '',
+    '/** The public and upload_lifecycle schemas: tables, views, functions (RPCs) and enums. Pass it to `createClient<Database>`. */',
     'export type Database = {',
   );
   for (const schema of SCHEMAS) {
