@@ -33,7 +33,8 @@ export function rpcMethods(call: RpcCaller): RpcMethods {
         ...(input.startUpload && { files: (input.files ?? []).map(fileJson), start_upload: true }),
       }),
     beginUpload: (entityId) => state('begin_upload', { entity_id: entityId }),
-    startUpload: (entityId, files) => state('start_upload', { entity_id: entityId, files: files.map(fileJson) }),
+    startUpload: (entityId, files) =>
+      state('start_upload', { entity_id: entityId, files: files.map(fileJson) }),
     registerFiles: (entityId, files) =>
       state('register_upload_files', { entity_id: entityId, files: files.map(fileJson) }),
     registerFile: async (entityId, file) =>

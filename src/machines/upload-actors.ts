@@ -5,13 +5,7 @@
  * in a snapshot.
  */
 import { fromCallback, fromPromise, type ActorSystem, type AnyEventObject } from 'xstate';
-import type {
-  Backend,
-  ByteSource,
-  CreateDraftInput,
-  FileRegistration,
-  UploadState,
-} from '../core/port.js';
+import type { Backend, ByteSource, CreateDraftInput, FileRegistration, UploadState } from '../core/port.js';
 import { InvalidFileError } from '../errors.js';
 
 /** Bytes per actor system (one per root actor), outside any snapshot. */

@@ -20,7 +20,13 @@ import type { AddedFile } from './upload-files.js';
 /** The events an application sends to the upload machine. */
 export type UserEvent =
   /** Creates the draft; with `start: true`, also begins the upload and registers the files (one RPC). */
-  | { type: 'CREATE'; kind?: string; metadata?: Record<string, unknown>; idempotencyKey?: string; start?: boolean }
+  | {
+      type: 'CREATE';
+      kind?: string;
+      metadata?: Record<string, unknown>;
+      idempotencyKey?: string;
+      start?: boolean;
+    }
   | { type: 'ADD_FILES'; files: AddedFile[] }
   | { type: 'REMOVE_FILE'; key: string }
   /** In draft: begin and register the files (one RPC). In idle: create, begin and register (one RPC). */
@@ -104,11 +110,13 @@ function row(...policies: EventPolicy[]): Record<UserEventType, EventPolicy> {
 
 /** What to do instead, per refused event (the state is named in the message). */
 const INSTEAD: Record<UserEventType, string> = {
-  CREATE: 'An upload actor makes one entity: CREATE works in idle only; start a new actor for another entity.',
+  CREATE:
+    'An upload actor makes one entity: CREATE works in idle only; start a new actor for another entity.',
   ADD_FILES: 'Files can change until finalize is sent; wait for its answer.',
   REMOVE_FILE: 'Files can change until finalize is sent; wait for its answer.',
   START: 'START works in draft (or in idle with a kind); a running upload continues by itself.',
-  CANCEL: 'CANCEL stops a running upload; a draft is not running (delete it instead), a failed or completed one is over.',
+  CANCEL:
+    'CANCEL stops a running upload; a draft is not running (delete it instead), a failed or completed one is over.',
   RETRY: 'RETRY starts a new attempt of a failed upload.',
   RETRY_FILE: 'RETRY_FILE restarts a file in error while uploading; a failed upload retries with RETRY.',
   FINALIZE: 'FINALIZE works while uploading once every file is uploaded.',

@@ -181,7 +181,10 @@ export function registrationsOf(files: readonly UploadFileEntry[]): FileRegistra
   }));
 }
 
-export function markRegistering(files: readonly UploadFileEntry[], keys: readonly string[]): UploadFileEntry[] {
+export function markRegistering(
+  files: readonly UploadFileEntry[],
+  keys: readonly string[],
+): UploadFileEntry[] {
   return files.map((f) => (keys.includes(f.key) ? { ...f, status: 'registering' } : f));
 }
 
@@ -307,8 +310,11 @@ export function removalsDone(removals: readonly FileRemoval[], fileIds: readonly
   return removals.filter((r) => r.fileId === null || !fileIds.includes(r.fileId));
 }
 
-const update = (files: readonly UploadFileEntry[], key: string, fn: (f: UploadFileEntry) => UploadFileEntry) =>
-  files.map((f) => (f.key === key ? fn(f) : f));
+const update = (
+  files: readonly UploadFileEntry[],
+  key: string,
+  fn: (f: UploadFileEntry) => UploadFileEntry,
+) => files.map((f) => (f.key === key ? fn(f) : f));
 
 /** Statuses that hold a transfer slot. */
 export const ACTIVE_STATUSES: readonly FileUploadStatus[] = ['uploading', 'retrying'];
@@ -327,7 +333,9 @@ export const transferProgress = (files: readonly UploadFileEntry[], key: string,
 
 export const transferDone = (files: readonly UploadFileEntry[], key: string) =>
   update(files, key, (f) =>
-    f.status === 'uploading' ? { ...f, status: 'uploaded', bytesSent: f.size, error: null, replace: false } : f,
+    f.status === 'uploading'
+      ? { ...f, status: 'uploaded', bytesSent: f.size, error: null, replace: false }
+      : f,
   );
 
 /** What a failed transfer leads to, decided by the machine's retry policy. */
@@ -379,7 +387,9 @@ export const attach = (files: readonly UploadFileEntry[], hasBytes: (key: string
 
 /** Leaving `uploading`: transfers stop; their files wait as `queued` (or `detached`). */
 export const stopTransfers = (files: readonly UploadFileEntry[]) =>
-  files.map((f) => (f.status === 'uploading' || f.status === 'retrying' ? { ...f, status: 'queued' as const } : f));
+  files.map((f) =>
+    f.status === 'uploading' || f.status === 'retrying' ? { ...f, status: 'queued' as const } : f,
+  );
 
 export const allUploaded = (files: readonly UploadFileEntry[]) => files.every((f) => f.status === 'uploaded');
 

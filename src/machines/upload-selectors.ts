@@ -45,12 +45,7 @@ export function selectProgress(snapshot: UploadSnapshot): UploadProgress {
   return {
     bytesSent,
     bytesTotal,
-    fraction:
-      selectPhase(snapshot) === 'completed'
-        ? 1
-        : bytesTotal === 0
-          ? 0
-          : bytesSent / bytesTotal,
+    fraction: selectPhase(snapshot) === 'completed' ? 1 : bytesTotal === 0 ? 0 : bytesSent / bytesTotal,
     filesUploaded,
     filesTotal: files.length,
   };
@@ -76,10 +71,14 @@ export function selectIsBusy(snapshot: UploadSnapshot): boolean {
   if (phase === 'uploading') {
     return (
       !snapshot.matches({ uploading: 'running' }) ||
-      snapshot.context.files.some((f) => ['pending', 'registering', 'queued', 'uploading', 'retrying'].includes(f.status))
+      snapshot.context.files.some((f) =>
+        ['pending', 'registering', 'queued', 'uploading', 'retrying'].includes(f.status),
+      )
     );
   }
-  return ['creating', 'starting', 'finalizing', 'cancelling', 'failing', 'retrying', 'loading'].includes(phase);
+  return ['creating', 'starting', 'finalizing', 'cancelling', 'failing', 'retrying', 'loading'].includes(
+    phase,
+  );
 }
 
 /** A persisted upload snapshot: plain JSON, safe for localStorage. */
@@ -110,9 +109,7 @@ export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   if (snapshot.status === 'done' || snapshot.value === 'completed') return { ...snapshot, children: {} };
   const context = snapshot.context;
   const files = context.files.map((f) =>
-    f.status === 'uploaded' || f.status === 'error'
-      ? f
-      : { ...f, status: 'detached' as const, bytesSent: 0 },
+    f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'detached' as const, bytesSent: 0 },
   );
   return {
     ...snapshot,

@@ -215,7 +215,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       noKind: ({ context, event }) =>
         !(event.type === 'CREATE' && typeof event.kind === 'string' && event.kind !== '') &&
         (context.kind === null || context.kind === ''),
-      startRequested: ({ event }) => event.type === 'START' || (event.type === 'CREATE' && event.start === true),
+      startRequested: ({ event }) =>
+        event.type === 'START' || (event.type === 'CREATE' && event.start === true),
       filesStartable: ({ context }) => !context.files.some((f) => f.status === 'error'),
       readyToStart: ({ context }) =>
         context.requirements !== null &&
@@ -225,7 +226,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       needsRegistration: ({ context }) => unregistered(context.files).length > 0,
       needsRemoval: ({ context }) => context.removals.some((r) => r.fileId !== null),
       readyToFinalize: ({ context }) =>
-        allUploaded(context.files) && context.removals.length === 0 && unregistered(context.files).length === 0,
+        allUploaded(context.files) &&
+        context.removals.length === 0 &&
+        unregistered(context.files).length === 0,
       autoFinalize: ({ context }) =>
         context.options.autoFinalize &&
         !context.halted &&
@@ -248,9 +251,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         classifyFailure(errorOf(event)) === 'retry' &&
         context.finalizeFailures + 1 < context.options.retry.attempts,
       transientSync: ({ context, event }) =>
-        classifyFailure(errorOf(event)) === 'retry' && context.syncFailures + 1 < context.options.retry.attempts,
+        classifyFailure(errorOf(event)) === 'retry' &&
+        context.syncFailures + 1 < context.options.retry.attempts,
       transient: ({ event }) => classifyFailure(errorOf(event)) === 'retry',
-      batchRefusal: ({ event }) => isCode('UL004')(event) && /^files\[\d+\]: /.test(String((errorOf(event) as Error).message)),
+      batchRefusal: ({ event }) =>
+        isCode('UL004')(event) && /^files\[\d+\]: /.test(String((errorOf(event) as Error).message)),
       requirementsNotMet: ({ event }) => isCode('UL002')(event),
     },
     actions: {
@@ -285,6 +290,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           files: [...context.files, ...acceptance.accepted],
           sequence: context.sequence + event.files.length,
           error: refusalError(entries, acceptance),
+          ...(acceptance.accepted.length > 0 && { halted: false, finalizeFailures: 0 }),
         });
       }),
       removeFile: enqueueActions(({ context, event, enqueue, system }) => {
@@ -292,7 +298,13 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         enqueue.stopChild(transferId(event.key));
         enqueue.cancel(retryTimerId(event.key));
         bytesOf(system).delete(event.key);
-        enqueue.assign({ ...removeFile(context.files, context.removals, event.key), error: null });
+        // The files changed: a finalize that halted may succeed now.
+        enqueue.assign({
+          ...removeFile(context.files, context.removals, event.key),
+          error: null,
+          halted: false,
+          finalizeFailures: 0,
+        });
       }),
       refuseUnknownFile: assign({
         error: ({ event }) =>
@@ -307,7 +319,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         if (event.type !== 'RESUME') return;
         const bytes = bytesOf(system);
         for (const [key, body] of Object.entries(event.sources ?? {})) bytes.set(key, body);
-        enqueue.assign({ files: attach(context.files, (key) => bytes.has(key)), error: null });
+        const files = attach(context.files, (key) => bytes.has(key));
+        const attached = files.some((f, i) => f !== context.files[i]);
+        // The error stays unless this RESUME fixed something (it may explain a halt).
+        enqueue.assign(attached ? { files, error: null } : { files });
       }),
       refuseUnknownSources: assign({
         error: ({ context, event }) => {
@@ -342,12 +357,17 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         const failure = errorOf(event);
         const error = serializeError(failure);
         const index = batchIndexOf(error);
-        const bad = index !== null ? context.files.filter((f) => f.status === 'registering')[index] : undefined;
+        const bad =
+          index !== null ? context.files.filter((f) => f.status === 'registering')[index] : undefined;
         const own = { ...error, message: error.message.replace(/^files\[\d+\]: /, '') };
         const bytes = bytesOf(system);
         enqueue.assign({
           idempotencyKey: classifyFailure(failure) === 'retry' ? context.idempotencyKey : null,
-          files: registrationFailed(context.files, (key) => bytes.has(key), bad ? { key: bad.key, error: own } : undefined),
+          files: registrationFailed(
+            context.files,
+            (key) => bytes.has(key),
+            bad ? { key: bad.key, error: own } : undefined,
+          ),
           error: bad ? aboutFile(bad.name, own) : error,
         });
       }),
@@ -367,7 +387,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         const own = { ...error, message: error.message.replace(/^files\[\d+\]: /, '') };
         const bytes = bytesOf(system);
         enqueue.assign({
-          files: registrationFailed(context.files, (key) => bytes.has(key), bad ? { key: bad.key, error: own } : undefined),
+          files: registrationFailed(
+            context.files,
+            (key) => bytes.has(key),
+            bad ? { key: bad.key, error: own } : undefined,
+          ),
           error: bad ? aboutFile(bad.name, own) : error,
         });
       }),
@@ -384,7 +408,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         const error = serializeError(errorOf(event));
         return {
           files: context.files.map((f) =>
-            f.status === 'registering' ? { ...f, status: 'error' as const, failures: f.failures + 1, error } : f,
+            f.status === 'registering'
+              ? { ...f, status: 'error' as const, failures: f.failures + 1, error }
+              : f,
           ),
           error,
           syncFailures: 0,
@@ -417,7 +443,12 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           });
         }
         if (next.length > 0) {
-          enqueue.assign({ files: markUploading(context.files, next.map((f) => f.key)) });
+          enqueue.assign({
+            files: markUploading(
+              context.files,
+              next.map((f) => f.key),
+            ),
+          });
         }
       }),
       /** Leaving `uploading`: every transfer and retry timer stops; files wait as `queued`. */
@@ -461,7 +492,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         if (outcome === 'retrying') {
           enqueue.raise(
             { type: 'FILE.RETRY_DUE', key: event.key },
-            { id: retryTimerId(event.key), delay: backoffDelay(entry.failures + 1, context.options.retry, random) },
+            {
+              id: retryTimerId(event.key),
+              delay: backoffDelay(entry.failures + 1, context.options.retry, random),
+            },
           );
         }
       }),
@@ -673,7 +707,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         meta: { status: 'uploading' } satisfies UploadStateMeta,
         entry: 'schedule',
         exit: 'stopTransfers',
-        always: { guard: 'cancelRequested', target: 'cancelling', actions: assign({ cancelRequested: false }) },
+        always: {
+          guard: 'cancelRequested',
+          target: 'cancelling',
+          actions: assign({ cancelRequested: false }),
+        },
         initial: 'running',
         states: {
           running: {
@@ -694,7 +732,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
                 entityId: context.entityId!,
                 files: registrationsOf(context.files.filter((f) => f.status === 'registering')),
               }),
-              onDone: { target: 'running', actions: ['recordDatabase', 'applyAnswer', 'syncSucceeded', 'schedule'] },
+              onDone: {
+                target: 'running',
+                actions: ['recordDatabase', 'applyAnswer', 'syncSucceeded', 'schedule'],
+              },
               onError: [
                 { guard: 'batchRefusal', target: 'running', actions: 'batchRefused' },
                 { guard: 'transientSync', target: 'backoff', actions: 'batchFailed' },

@@ -15,7 +15,7 @@
  * Framework-free on purpose: `useUploadLifecycle` is a thin layer over it, and it can be tested
  * (and used from other frameworks) without React. Touches no browser global at import time.
  */
-import { createActor, type Actor, type Snapshot } from 'xstate';
+import { createActor, type Actor, type ActorOptions, type Snapshot } from 'xstate';
 import type { Backend } from '../core/port.js';
 import type { SerializedUploadError } from '../core/error-data.js';
 import { adoptBytes } from '../machines/upload-actors.js';
@@ -67,6 +67,8 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   scheduler?: FrameScheduler;
   /** Jitter source for retries (tests). */
   random?: () => number;
+  /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
+  clock?: ActorOptions<UploadMachine>['clock'];
   onCompleted?: (output: UploadOutput) => void;
   onSettled?: (settlement: UploadSettlement) => void;
 }
@@ -135,7 +137,7 @@ function readPersisted(
  * ```
  */
 export function createUploadStore(options: UploadStoreOptions): UploadStore {
-  const { backend, persistKey, kind, entityId, random, scheduler = defaultScheduler } = options;
+  const { backend, persistKey, kind, entityId, random, clock, scheduler = defaultScheduler } = options;
   const storage = options.storage ?? defaultStorage();
   const machine = createUploadMachine(random ? { backend, random } : { backend });
   const input: UploadInput = {
@@ -148,7 +150,11 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     ...(options.retry !== undefined && { retry: options.retry }),
   };
   const restored = entityId === undefined ? readPersisted(storage, persistKey) : undefined;
-  let actor = createActor(machine, restored ? { input, snapshot: restored } : { input });
+  const withClock = clock ? { clock } : {};
+  let actor = createActor(
+    machine,
+    restored ? { input, snapshot: restored, ...withClock } : { input, ...withClock },
+  );
 
   let callbacks: Pick<UploadStoreOptions, 'onCompleted' | 'onSettled'> = {
     onCompleted: options.onCompleted,
@@ -222,7 +228,11 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     if (stopped) {
       // Retained again after a stop: a new actor from the snapshot the old one stopped with.
       const previous = actor;
-      actor = createActor(machine, { input, snapshot: persistUpload(previous.getPersistedSnapshot()) });
+      actor = createActor(machine, {
+        input,
+        snapshot: persistUpload(previous.getPersistedSnapshot()),
+        ...withClock,
+      });
       adoptBytes(previous.system, actor.system);
       stopped = false;
       lastPhase = selectPhase(actor.getSnapshot());

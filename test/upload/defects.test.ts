@@ -28,10 +28,18 @@ const text = () => new Blob(['hello'], { type: 'text/plain' });
 function start(fake: FakeBackend, input: UploadInput = {}) {
   const clock = new SimulatedClock();
   let n = 0;
-  const machine = createUploadMachine({ backend: fake.backend, random: () => 0.5, generateId: () => `key-${++n}` });
+  const machine = createUploadMachine({
+    backend: fake.backend,
+    random: () => 0.5,
+    generateId: () => `key-${++n}`,
+  });
   const actor = createActor(machine, {
     clock,
-    input: { kind: 'report', retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 80, factor: 2, jitter: 0 }, ...input },
+    input: {
+      kind: 'report',
+      retry: { attempts: 3, baseDelayMs: 10, maxDelayMs: 80, factor: 2, jitter: 0 },
+      ...input,
+    },
   }).start();
   return { actor, clock, machine };
 }
@@ -109,14 +117,17 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
     fake.control.stallTransfers = false;
     fake.pending.length = 0;
     release(); // …and the registration commits anyway
-    for (let i = 0; i < 20 && fake.count('registerFiles') === 0; i++) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 20 && fake.count('registerFiles') === 0; i++)
+      await new Promise((r) => setImmediate(r));
     expect(fake.entities.get('e1')!.state.files.map((f) => f.originalName)).toEqual(['a.pdf', 'p.png']);
 
     const second = createActor(first.machine, { snapshot: JSON.parse(stored), input: {} }).start();
     expect(second.getSnapshot().context.removals).toEqual([{ key: 'f2', fileId: null }]);
     second.send({ type: 'RESUME', sources: { f1: doc } });
     const done = await waitFor(second, phase('completed'));
-    expect(fake.entities.get(done.context.entityId!)!.state.files.map((f) => f.originalName)).toEqual(['a.pdf']);
+    expect(fake.entities.get(done.context.entityId!)!.state.files.map((f) => f.originalName)).toEqual([
+      'a.pdf',
+    ]);
   });
 
   it('6: ADD_FILES and RESUME while uploading do not restart a file Storage refused, nor leave a second actor', async () => {
@@ -124,7 +135,12 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
     const { actor } = start(fake, { autoFinalize: false });
     fake.fail(
       'uploadObject',
-      new StorageTransferError({ message: 'denied', status: 403, storageCode: 'AccessDenied', retryable: false }),
+      new StorageTransferError({
+        message: 'denied',
+        status: 403,
+        storageCode: 'AccessDenied',
+        retryable: false,
+      }),
     );
     actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: pdf(), name: 'a.pdf' }] });
     fake.control.stallTransfers = true;
@@ -144,7 +160,9 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
     const s = actor.getSnapshot();
     expect(s.context.files[0]).toMatchObject({ status: 'error', failures: 1 });
     expect(fake.count('uploadObject')).toBe(3);
-    const transfers = Object.keys(s.children).filter((id) => id.startsWith('transfer:')).sort();
+    const transfers = Object.keys(s.children)
+      .filter((id) => id.startsWith('transfer:'))
+      .sort();
     expect(transfers).toEqual(
       s.context.files
         .filter((f) => f.status === 'uploading')
@@ -156,7 +174,11 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
   it('7: the store works again after release then retain (React <Activity>): events reach a live actor and the upload completes', async () => {
     const fake = createFakeBackend();
     fake.control.stallTransfers = true;
-    const store = createUploadStore({ backend: fake.backend, kind: 'report', scheduler: (f) => (f(), () => {}) });
+    const store = createUploadStore({
+      backend: fake.backend,
+      kind: 'report',
+      scheduler: (f) => (f(), () => {}),
+    });
     const release = store.retain();
     store.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: pdf(), name: 'a.pdf' }] });
     store.send({ type: 'START' });
@@ -195,7 +217,10 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
     fake.control.stallTransfers = true;
     const first = start(fake);
     const doc = pdf();
-    first.actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: doc, name: 'a.pdf', key: 'contract' }] });
+    first.actor.send({
+      type: 'ADD_FILES',
+      files: [{ slot: 'document', body: doc, name: 'a.pdf', key: 'contract' }],
+    });
     first.actor.send({ type: 'START' });
     await fake.stalled(1);
     const entityId = first.actor.getSnapshot().context.entityId!;
@@ -226,7 +251,12 @@ describe('issue 13 defects', { timeout: 10_000 }, () => {
     const { actor } = start(fake);
     fake.fail(
       'uploadObject',
-      new StorageTransferError({ message: 'denied', status: 403, storageCode: 'AccessDenied', retryable: false }),
+      new StorageTransferError({
+        message: 'denied',
+        status: 403,
+        storageCode: 'AccessDenied',
+        retryable: false,
+      }),
     );
     actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: pdf(), name: 'a.pdf' }] });
     actor.send({ type: 'START' });

@@ -111,11 +111,16 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
     const same = file.key !== undefined ? e.state.files.find((f) => f.key === file.key) : undefined;
     if (same) {
       if (same.slot !== file.slot || same.originalName !== file.filename || same.declaredSize !== file.size) {
-        throw new InvalidFileError({ message: `file_key ${file.key} is already registered for another file` });
+        throw new InvalidFileError({
+          message: `file_key ${file.key} is already registered for another file`,
+        });
       }
       return same;
     }
-    const problem = checkFile({ slot: file.slot, name: file.filename, size: file.size, type: file.mime }, requirements);
+    const problem = checkFile(
+      { slot: file.slot, name: file.filename, size: file.size, type: file.mime },
+      requirements,
+    );
     if (problem) throw problem;
     const slotCount = e.state.files.filter((f) => f.slot === file.slot).length;
     if (slotCount >= requirements.find((r) => r.slot === file.slot)!.maxCount) {
@@ -165,7 +170,10 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
         );
         if (existing) {
           const { __key: _key, ...metadata } = existing.state.metadata;
-          if (existing.state.kind !== input.kind || JSON.stringify(metadata) !== JSON.stringify(input.metadata ?? {})) {
+          if (
+            existing.state.kind !== input.kind ||
+            JSON.stringify(metadata) !== JSON.stringify(input.metadata ?? {})
+          ) {
             throw new InvalidFileError({
               message: `idempotency_key ${input.idempotencyKey} was already used with other parameters`,
             });
@@ -239,7 +247,8 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
       call('removeFile', [entityId, fileId], () => {
         const e = entity(entityId);
         if (e.state.status !== 'uploading') throw new NotAcceptingError({ message: 'not uploading' });
-        if (!e.state.files.some((f) => f.fileId === fileId)) throw new EntityNotFoundError({ message: 'file not found' });
+        if (!e.state.files.some((f) => f.fileId === fileId))
+          throw new EntityNotFoundError({ message: 'file not found' });
         e.state.files = e.state.files.filter((f) => f.fileId !== fileId);
         return snapshot(e);
       }),

@@ -142,7 +142,9 @@ describe('upload machine ↔ lifecycle contract', () => {
     // create_upload_draft(start_upload => true) is `create` then `begin_upload` in one
     // transaction: the composition of two rows.
     for (const create of LIFECYCLE_TRANSITIONS.filter((t) => t.event === 'create')) {
-      for (const begin of LIFECYCLE_TRANSITIONS.filter((t) => t.event === 'begin_upload' && t.from === create.to)) {
+      for (const begin of LIFECYCLE_TRANSITIONS.filter(
+        (t) => t.event === 'begin_upload' && t.from === create.to,
+      )) {
         allowed.add(`${create.from}→${begin.to}`);
       }
     }
@@ -159,7 +161,10 @@ describe('upload machine ↔ lifecycle contract', () => {
     for (const phase of UPLOAD_PHASES) {
       const node = machine.root.states[phase] as AnyStateNode;
       const handled = Object.keys(node.config.on ?? {});
-      expect(USER_EVENT_TYPES.filter((type) => !handled.includes(type)), phase).toEqual([]);
+      expect(
+        USER_EVENT_TYPES.filter((type) => !handled.includes(type)),
+        phase,
+      ).toEqual([]);
     }
     expect(Object.keys(machine.root.states).sort()).toEqual([...UPLOAD_PHASES].sort());
   });

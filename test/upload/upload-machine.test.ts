@@ -136,7 +136,10 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'CREATE' });
     await waitFor(actor, inPhase('draft'));
     const checked = actor.getSnapshot().context;
-    expect(checked.error).toMatchObject({ code: 'UL004', message: expect.stringMatching(/^huge\.png: file too large/) });
+    expect(checked.error).toMatchObject({
+      code: 'UL004',
+      message: expect.stringMatching(/^huge\.png: file too large/),
+    });
     expect(checked.files[0]).toMatchObject({ status: 'error', error: { code: 'UL004' } });
     actor.send({ type: 'START' });
     expect(selectPhase(actor.getSnapshot())).toBe('draft');
@@ -157,7 +160,9 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'START' });
     await fake.stalled(2);
     expect(actor.getSnapshot().context.files.filter((f) => f.status === 'queued')).toHaveLength(3);
-    expect(Object.keys(actor.getSnapshot().children).filter((id) => id.startsWith('transfer:'))).toHaveLength(2);
+    expect(Object.keys(actor.getSnapshot().children).filter((id) => id.startsWith('transfer:'))).toHaveLength(
+      2,
+    );
     while (fake.pending.length > 0 || selectPhase(actor.getSnapshot()) === 'uploading') {
       const next = fake.pending.shift();
       if (next) next.finish();
@@ -430,9 +435,15 @@ describe('upload machine', { timeout: 10_000 }, () => {
     const second = createActor(first.machine, { snapshot: JSON.parse(stored), input: {} }).start();
     second.send({ type: 'RESUME' }); // the user has not picked the file again yet
     // It rests suspended, naming the file that needs its bytes, instead of failing the entity.
-    const waiting = await waitFor(second, (s) => selectPhase(s) === 'suspended' && !selectIsBusy(s) && fake.count('getUploadState') === 1);
+    const waiting = await waitFor(
+      second,
+      (s) => selectPhase(s) === 'suspended' && !selectIsBusy(s) && fake.count('getUploadState') === 1,
+    );
     expect(waiting.context.files[0]!.status).toBe('detached');
-    expect(waiting.context.error).toMatchObject({ name: 'MissingSourceError', message: expect.stringContaining('a.pdf (f1)') });
+    expect(waiting.context.error).toMatchObject({
+      name: 'MissingSourceError',
+      message: expect.stringContaining('a.pdf (f1)'),
+    });
     expect(fake.count('uploadObject')).toBe(1);
     expect(fake.entities.get('e1')!.state.status).toBe('uploading');
 
