@@ -12,7 +12,7 @@ import { parseReleaseBaseline, renderSqlBundle } from './sql-bundle.js';
 import { renderSchemaDoc } from './schema-doc.js';
 import {
   buildSqlSequence,
-  functionHash,
+  cutRelease,
   type FunctionSource,
   type MigrationSource,
   type ReleaseBaseline,
@@ -91,35 +91,16 @@ export async function renderGeneratedFiles(
   let { migrations, functions, baseline } = await readSqlSources(root);
   let sequence = buildSqlSequence(migrations, functions, baseline);
   if (options.release) {
-    if (sequence.pending) {
-      const { name, functions: carried } = sequence.pending;
-      const stem = name.replace(/\.sql$/, '');
-      const migration = {
-        name,
-        sql: `-- ${name.slice(0, 4)} function updates of release ${options.release}: re-creates the functions whose
--- definition changed since release ${baseline.version}, so a database that applied its migrations ends
--- with the definitions a fresh install has. They are the files of sql/functions that name this
--- migration on their \`-- migrations:\` line.
-`,
-      };
-      functions = functions.map((fn) =>
-        carried.includes(fn.name)
-          ? { ...fn, sql: fn.sql.replace(/^(-- migrations:[^\n]*)$/m, `$1 ${stem}`) }
-          : fn,
-      );
-      for (const fn of functions)
-        if (carried.includes(fn.name)) files.set(`sql/functions/${fn.name}.sql`, fn.sql);
-      files.set(`sql/migrations/${name}`, migration.sql);
-      migrations = [...migrations, migration];
+    const cut = cutRelease({ migrations, functions, baseline }, options.release);
+    for (const path of cut.written) {
+      const [dir, name] = path.split('/').slice(1) as [string, string];
+      const source =
+        dir === 'migrations'
+          ? cut.migrations.find((m) => m.name === name)
+          : cut.functions.find((f) => `${f.name}.sql` === name);
+      files.set(path, source!.sql);
     }
-    baseline = {
-      version: options.release,
-      lastMigration: migrations
-        .map((m) => m.name)
-        .sort()
-        .at(-1)!,
-      functions: Object.fromEntries(functions.map((fn) => [fn.name, functionHash(fn.sql)])),
-    };
+    ({ migrations, functions, baseline } = cut);
     sequence = buildSqlSequence(migrations, functions, baseline);
   }
   const shim = await readFile(join(root, 'sql/testing/supabase-shim.sql'), 'utf8');

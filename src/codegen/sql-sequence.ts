@@ -213,3 +213,56 @@ export function buildSqlSequence(
     pending: { name: pendingName, functions: stale.map((f) => f.name) },
   };
 }
+
+/**
+ * Cuts a release: the pending function-update migration becomes a file of sql/migrations (a header
+ * only; the functions it carries name it on their `-- migrations:` line, so it keeps carrying their
+ * current text), and the baseline records every function's hash. `written` lists the files to write.
+ */
+export function cutRelease(
+  sources: {
+    readonly migrations: readonly MigrationSource[];
+    readonly functions: readonly FunctionSource[];
+    readonly baseline: ReleaseBaseline;
+  },
+  version: string,
+): {
+  migrations: MigrationSource[];
+  functions: FunctionSource[];
+  baseline: ReleaseBaseline;
+  written: string[];
+} {
+  let migrations = [...sources.migrations];
+  let functions = [...sources.functions];
+  const written: string[] = [];
+  const { pending } = buildSqlSequence(migrations, functions, sources.baseline);
+  if (pending) {
+    const stem = pending.name.replace(/\.sql$/, '');
+    migrations = [
+      ...migrations,
+      {
+        name: pending.name,
+        sql: `-- ${pending.name.slice(0, 4)} function updates of release ${version}: re-creates the functions whose
+-- definition changed since release ${sources.baseline.version}, so a database that applied its migrations ends
+-- with the definitions a fresh install has. They are the files of sql/functions that name this
+-- migration on their \`-- migrations:\` line.
+`,
+      },
+    ];
+    written.push(`sql/migrations/${pending.name}`);
+    functions = functions.map((fn) => {
+      if (!pending.functions.includes(fn.name)) return fn;
+      written.push(`sql/functions/${fn.name}.sql`);
+      return { ...fn, sql: fn.sql.replace(/^(-- migrations:[^\n]*)$/m, `$1 ${stem}`) };
+    });
+  }
+  const baseline: ReleaseBaseline = {
+    version,
+    lastMigration: migrations
+      .map((m) => m.name)
+      .sort()
+      .at(-1)!,
+    functions: Object.fromEntries(functions.map((fn) => [fn.name, functionHash(fn.sql)])),
+  };
+  return { migrations, functions, baseline, written };
+}

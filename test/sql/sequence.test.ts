@@ -5,6 +5,7 @@ import { readSqlSources } from '../../src/codegen/generated-files.js';
 import {
   EXPLAINED_GAPS,
   buildSqlSequence,
+  cutRelease,
   functionHash,
   functionMigrations,
   type FunctionSource,
@@ -118,5 +119,19 @@ describe('buildSqlSequence', () => {
         baseline,
       ),
     ).not.toThrow();
+  });
+
+  it('cutting a release freezes the update migration as a file, and the next build has nothing pending', () => {
+    const changed = fn('s.a', '0001_schema', 'begin perform 1; end');
+    const before = buildSqlSequence(migrations, [changed, functions[1]!], baseline);
+    const cut = cutRelease({ migrations, functions: [changed, functions[1]!], baseline }, '1.1.0');
+    expect(cut.written).toEqual(['sql/migrations/0003_function_updates.sql', 'sql/functions/s.a.sql']);
+    expect(cut.functions[0]!.sql).toContain('-- migrations: 0001_schema 0003_function_updates');
+    expect(cut.baseline).toMatchObject({ version: '1.1.0', lastMigration: '0003_function_updates.sql' });
+    const after = buildSqlSequence(cut.migrations, cut.functions, cut.baseline);
+    expect(after.pending).toBeNull();
+    // Same units, same order; the released update migration still carries the function.
+    expect(after.migrations.map((m) => m.name)).toEqual(before.migrations.map((m) => m.name));
+    expect(after.migrations.at(-1)!.sql).toContain('perform 1');
   });
 });
