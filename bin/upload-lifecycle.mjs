@@ -30,7 +30,10 @@ const usage = `usage:
   upload-lifecycle --version
       prints the package version`;
 
-/** What the demo needs besides the package's own dependencies (optional peers). */
+/**
+ * What the demo needs besides the package's own dependencies: two optional peers of the entries,
+ * and the tus server, which no entry imports and the package therefore does not declare.
+ */
 const DEMO_PACKAGES = ['@electric-sql/pglite', '@supabase/supabase-js', '@tus/server', '@tus/file-store'];
 
 function fail(message) {
@@ -115,7 +118,7 @@ async function demo() {
   });
   if (missing.length > 0) {
     console.error(
-      `the demo needs ${missing.join(', ')} (optional peer dependencies). Run it with:\n` +
+      `the demo needs ${missing.join(', ')} (the demo's own packages, not installed with upload-lifecycle). Run it with:\n` +
         `  npx ${['upload-lifecycle', ...DEMO_PACKAGES].map((p) => `-p ${p}`).join(' ')} upload-lifecycle demo`,
     );
     process.exit(2);
