@@ -6,6 +6,7 @@
  */
 import {
   MalformedAnswerError,
+  MissingSourceError,
   UploadLifecycleError,
   isUploadLifecycleError,
   toUploadLifecycleError,
@@ -55,9 +56,9 @@ export function deserializeError(data: SerializedUploadError): UploadLifecycleEr
       retryable: data.retryable ?? false,
     });
   }
-  if (data.name === 'MalformedAnswerError') {
-    return new MalformedAnswerError({ message: data.message, detail: data.detail, hint: data.hint });
-  }
+  const init = { message: data.message, detail: data.detail, hint: data.hint, sqlstate: data.sqlstate };
+  if (data.name === 'MalformedAnswerError') return new MalformedAnswerError(init);
+  if (data.name === 'MissingSourceError') return new MissingSourceError(init);
   const typed = toUploadLifecycleError({
     code: data.code === 'UL000' ? (data.sqlstate ?? 'UL000') : data.code,
     message: data.message,

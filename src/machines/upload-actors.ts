@@ -6,7 +6,7 @@
  */
 import { fromCallback, fromPromise, type ActorSystem, type AnyEventObject } from 'xstate';
 import type { Backend, ByteSource, CreateDraftInput, FileRegistration, UploadState } from '../core/port.js';
-import { InvalidFileError } from '../errors.js';
+import { MissingSourceError } from '../errors.js';
 
 /** Bytes per actor system (one per root actor), outside any snapshot. */
 const bytesBySystem = new WeakMap<ActorSystem<never>, Map<string, ByteSource>>();
@@ -46,10 +46,7 @@ export type TransferEvent =
   | { type: 'TRANSFER.DONE'; key: string }
   | { type: 'TRANSFER.ERROR'; key: string; error: unknown };
 
-/** The bytes of a file are not in this actor tree (a reload): the file waits for RESUME. */
-export class MissingSourceError extends InvalidFileError {
-  override name = 'MissingSourceError';
-}
+export { MissingSourceError };
 
 export function createUploadActors(backend: Backend) {
   return {

@@ -15,7 +15,7 @@
 import type { ByteSource, FileRegistration, FileRequirement, UploadState } from '../core/port.js';
 import { InvalidFileError } from '../errors.js';
 import { serializeError, type SerializedUploadError } from '../core/error-data.js';
-import { checkFile, checkFiles } from './upload-validate.js';
+import { checkFile, checkRoom } from './upload-validate.js';
 
 /**
  * A file's status. `pending`: not registered yet; `registering`: in a registration call in
@@ -97,9 +97,9 @@ export interface FileAcceptance {
   refused: { index: number; error: InvalidFileError }[];
 }
 
-/** Names the file in a refusal, so a batch's error says which file it is about. */
+/** Names the file in a refusal (a typed error, or one already serialized), so a batch's error says which file it is about. */
 export function aboutFile(name: string, error: unknown): SerializedUploadError {
-  const data = serializeError(error);
+  const data = error instanceof Error ? serializeError(error) : (error as SerializedUploadError);
   return { ...data, message: `${name}: ${data.message}` };
 }
 
@@ -124,7 +124,7 @@ export function acceptFiles(
         hint: 'Give each file its own key, or remove the other file first.',
       });
     } else if (requirements) {
-      error = checkFile(entry, requirements) ?? checkFiles([...all, entry], requirements);
+      error = checkFile(entry, requirements) ?? checkRoom(all, entry.slot, requirements);
     }
     if (error) refused.push({ index, error });
     else accepted.push(entry);
@@ -149,7 +149,7 @@ export function checkAgainst(
   const kept: UploadFileEntry[] = [];
   return files.map((f) => {
     if (f.status !== 'pending' && f.status !== 'detached') return f;
-    const problem = checkFile(f, requirements) ?? checkFiles([...kept, f], requirements);
+    const problem = checkFile(f, requirements) ?? checkRoom(kept, f.slot, requirements);
     if (problem) return { ...f, status: 'error', error: serializeError(problem) };
     kept.push(f);
     return f;

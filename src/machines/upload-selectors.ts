@@ -106,7 +106,8 @@ export type PersistedUpload = Snapshot<unknown> & {
  */
 export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   const snapshot = JSON.parse(JSON.stringify(persisted)) as PersistedUpload;
-  if (snapshot.status === 'done' || snapshot.value === 'completed') return { ...snapshot, children: {} };
+  if (snapshot.value === 'completed')
+    return { ...snapshot, status: 'active', children: {} } as PersistedUpload;
   const context = snapshot.context;
   const files = context.files.map((f) =>
     f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'detached' as const, bytesSent: 0 },
@@ -116,6 +117,11 @@ export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
     status: 'active',
     value: context.entityId ? 'suspended' : 'idle',
     children: {},
-    context: { ...context, files },
+    // A cancel on its way when the page went stays on its way.
+    context: {
+      ...context,
+      files,
+      cancelRequested: context.cancelRequested || snapshot.value === 'cancelling',
+    },
   } as PersistedUpload;
 }

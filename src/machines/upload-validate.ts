@@ -96,3 +96,20 @@ export function checkFiles(
   }
   return null;
 }
+
+/** One more file for `slot` would be over its `max_count` (counting `files` already there). */
+export function checkRoom(
+  files: readonly { slot: string }[],
+  slot: string,
+  requirements: readonly FileRequirement[],
+): InvalidFileError | null {
+  const requirement = requirements.find((r) => r.slot === slot);
+  if (!requirement) return null;
+  const n = files.filter((f) => f.slot === slot).length;
+  return n + 1 > requirement.maxCount
+    ? new InvalidFileError({
+        message: `too many files in slot ${slot}: at most ${requirement.maxCount}`,
+        hint: 'Remove a file from this slot first.',
+      })
+    : null;
+}

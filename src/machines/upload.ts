@@ -340,6 +340,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       /** Arrived somewhere a deferred CANCEL no longer applies: say so, typed. */
       dropStaleCancel: enqueueActions(({ context, enqueue }, params: { phase: UploadPhase }) => {
         if (!context.cancelRequested) return;
+        // The cancel took effect before its answer was lost (a reload mid-cancel): nothing to report.
+        if (params.phase === 'failed' && context.failureReason === 'cancelled') {
+          enqueue.assign({ cancelRequested: false });
+          return;
+        }
         enqueue.assign({
           cancelRequested: false,
           error: refusal('CANCEL', params.phase, 'the call in flight answered first'),

@@ -35,16 +35,49 @@ import {
   type Backend,
   type ObjectTransfer,
 } from '../../src/adapters/backend.js';
-import { createPgliteBackend } from '../../src/adapters/pglite.js';
-import { USER_EVENT_POLICY, type UploadPhase, type UserEvent } from '../../src/machines/upload-events.js';
-import { selectIsBusy, selectPhase, type UploadSnapshot } from '../../src/machines/upload-selectors.js';
-import { createUploadStore, type SnapshotStorage, type UploadStore } from '../../src/react/upload-store.js';
+import * as pgliteAdapter from '../../src/adapters/pglite.js';
+import * as errorData from '../../src/core/error-data.js';
+import * as events from '../../src/machines/upload-events.js';
+import type { UploadPhase, UserEvent } from '../../src/machines/upload-events.js';
+import { mimeAllowed } from '../../src/core/mime.js';
+import * as selectors from '../../src/machines/upload-selectors.js';
+import type { UploadSnapshot } from '../../src/machines/upload-selectors.js';
+import * as uploadStore from '../../src/react/upload-store.js';
+import type { SnapshotStorage, UploadStore } from '../../src/react/upload-store.js';
 import { resetDb, createUser, type SqlClient } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { MODEL_KINDS, MODEL_USERS } from '../support/model-lifecycle.js';
 import { checkDatabaseInvariants, readState } from '../property/invariants.js';
 
 export const CLIENT_DEFAULT_SEED = 20_261_201;
+
+/**
+ * The code under test, as modules: the real ones by default; the mutation test passes copies of
+ * `src` with one defect put back (test/upload/client-mutants.test.ts).
+ */
+export interface ClientLib {
+  uploadStore: Pick<typeof uploadStore, 'createUploadStore'>;
+  pgliteAdapter: Pick<typeof pgliteAdapter, 'createPgliteBackend'>;
+  events: Pick<typeof events, 'USER_EVENT_POLICY'>;
+  selectors: Pick<typeof selectors, 'selectIsBusy' | 'selectPhase' | 'selectProgress'>;
+  errorData: Pick<typeof errorData, 'deserializeError'>;
+}
+
+export const REAL_LIB: ClientLib = { uploadStore, pgliteAdapter, events, selectors, errorData };
+
+/** The module of each part of {@link ClientLib}, relative to `src` (for the mutation test). */
+export const LIB_MODULES: Record<keyof ClientLib, string> = {
+  uploadStore: 'react/upload-store.ts',
+  pgliteAdapter: 'adapters/pglite.ts',
+  events: 'machines/upload-events.ts',
+  selectors: 'machines/upload-selectors.ts',
+  errorData: 'core/error-data.ts',
+};
+
+let lib: ClientLib = REAL_LIB;
+const selectPhase = (s: UploadSnapshot) => lib.selectors.selectPhase(s);
+const selectIsBusy = (s: UploadSnapshot) => lib.selectors.selectIsBusy(s);
+const policyOf = (phase: UploadPhase) => lib.events.USER_EVENT_POLICY[phase];
 
 export interface ClientSettings {
   seed: number;
@@ -124,7 +157,7 @@ type FaultWhen = 'before' | 'after';
  * transfers held until released, and a count of calls in flight so a command can wait for quiet.
  */
 function createFaultyBackend(db: SqlClient) {
-  const inner = createPgliteBackend(db, { userId: OWNER });
+  const inner = lib.pgliteAdapter.createPgliteBackend(db, { userId: OWNER });
   const faults = new Map<string, FaultWhen[]>();
   const inFlight = new Set<Promise<unknown>>();
   const stalled: { release(): void; drop(): void }[] = [];
@@ -257,6 +290,8 @@ export interface ClientReal {
   everAdded: Set<string>;
   /** CANCEL accepted (not refused) and not yet honoured by `failed`. */
   cancelIntent: boolean;
+  /** The kind the user asked the entity to be (null after a restart by id: whatever it is). */
+  requestedKind: string | null;
   /** Set by the subscription when the machine said completed and the database did not agree etc. */
   violation: string | null;
   stats: Map<string, number>;
@@ -265,7 +300,7 @@ export interface ClientReal {
 const PERSIST_KEY = 'upload';
 
 function newStore(real: Omit<ClientReal, 'store' | 'release'>, entityId?: string): UploadStore {
-  return createUploadStore({
+  return lib.uploadStore.createUploadStore({
     backend: real.faulty.backend,
     kind: KIND.kind,
     persistKey: PERSIST_KEY,
@@ -318,7 +353,7 @@ function sendUserEvent(real: ClientReal, event: UserEvent): void {
   const phase = selectPhase(before) as UploadPhase;
   real.store.send(event);
   const after = snapshotOf(real);
-  const policy = USER_EVENT_POLICY[phase][event.type];
+  const policy = policyOf(phase)[event.type];
   count(real, `${phase}:${event.type}:${policy}`);
   if (real.store.actor.getSnapshot().status === 'stopped') return;
   if (after === before) fail(`${event.type} in ${phase} was dropped: the snapshot did not change`);
@@ -346,6 +381,16 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   const ctx = s.context;
   const phase = selectPhase(s);
 
+  if (real.store.actor.getSnapshot().status !== 'active')
+    fail(`the store's actor is ${real.store.actor.getSnapshot().status}`);
+
+  // 3b. progress: no full bar before the bytes are there
+  const progress = lib.selectors.selectProgress(s);
+  if (progress.fraction < 0 || progress.fraction > 1) fail(`progress ${progress.fraction}`);
+  if (phase !== 'completed' && progress.bytesSent === 0 && progress.fraction !== 0) {
+    fail(`progress ${progress.fraction} with no byte acknowledged`);
+  }
+
   // 4. children
   const transfers = Object.keys(s.children)
     .filter((id) => id.startsWith('transfer:'))
@@ -361,7 +406,10 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   if (others.length > 1) fail(`more than one call in flight: ${others.join(', ')}`);
 
   // 5. errors
-  if (ctx.error !== null && (!ctx.error.message || /^(null|undefined)$/.test(ctx.error.message))) {
+  if (
+    ctx.error !== null &&
+    (!ctx.error.message || /^(null|undefined)$|\[object Object\]/.test(ctx.error.message))
+  ) {
     fail(`error without a message: ${JSON.stringify(ctx.error)}`);
   }
   for (const f of ctx.files) {
@@ -372,6 +420,17 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   }
   const keys = ctx.files.map((f) => f.key);
   if (new Set(keys).size !== keys.length) fail(`duplicate file keys ${keys.join(',')}`);
+  for (const key of keys)
+    if (!real.everAdded.has(key)) fail(`file ${key} is listed under a key the user never gave it`);
+  // Errors come back as the class they were thrown as, with their fields.
+  for (const e of [ctx.error, ...ctx.files.map((f) => f.error)]) {
+    if (!e) continue;
+    const typed = lib.errorData.deserializeError(e) as unknown as Record<string, unknown>;
+    if (typed.name !== e.name || typed.code !== e.code)
+      fail(`${e.name}/${e.code} comes back as ${String(typed.name)}/${String(typed.code)}`);
+    if (e.storageCode !== undefined && typed.storageCode !== e.storageCode)
+      fail(`${e.name} lost its storageCode`);
+  }
 
   // 6. the database
   const state = await readState(real.db);
@@ -381,6 +440,9 @@ async function checkInvariants(real: ClientReal): Promise<void> {
     if (!row) fail(`the machine's entity ${ctx.entityId} does not exist`);
     if (ctx.status !== null && row.kind !== ctx.kind) {
       fail(`the machine's kind ${ctx.kind} is not the entity's ${row.kind}`);
+    }
+    if (real.requestedKind !== null && row.kind !== real.requestedKind) {
+      fail(`the user asked for a ${real.requestedKind}; the machine adopted a ${row.kind}`);
     }
     const { rows } = await real.db.query<{ id: string; file_key: string }>(
       'select id, file_key from upload_lifecycle.entity_files where entity_id = $1',
@@ -413,11 +475,26 @@ async function checkInvariants(real: ClientReal): Promise<void> {
 abstract class ClientCommand implements fc.AsyncCommand<object, ClientReal> {
   check = () => true;
   abstract act(real: ClientReal): Promise<void> | void;
+  /** Whether this command may take a file out of `error` (only the user's RETRY, RETRY_FILE or REMOVE_FILE). */
+  mayLiftErrors(_key: string): boolean {
+    return false;
+  }
   async run(_m: object, real: ClientReal): Promise<void> {
     count(real, `cmd:${this.constructor.name}`);
+    const before = snapshotOf(real)
+      .context.files.filter((f) => f.status === 'error')
+      .map((f) => f.key);
+    const storeBefore = real.store;
     await this.act(real);
     await settle(real);
     await checkInvariants(real);
+    if (real.store !== storeBefore) return; // a new page: its files are what the database says
+    for (const key of before) {
+      const now = snapshotOf(real).context.files.find((f) => f.key === key);
+      if (now && now.status !== 'error' && !this.mayLiftErrors(key)) {
+        fail(`file ${key} left error (${now.status}) on ${this.toString()}, which does not retry it`);
+      }
+    }
   }
   abstract toString(): string;
 }
@@ -430,12 +507,47 @@ interface FileSpec {
   name: string;
 }
 
+/**
+ * The model of ADD_FILES: each file on its own, in order — a duplicate key is refused; once the
+ * requirements are known, so is a file its slot does not allow or one too many.
+ */
+function expectedAcceptance(
+  before: UploadSnapshot,
+  files: readonly FileSpec[],
+): { accepted: string[]; refused: string[] } {
+  const { context } = before;
+  const taken = context.files.map((f) => ({ key: f.key, slot: f.slot }));
+  const accepted: string[] = [];
+  const refused: string[] = [];
+  files.forEach((spec, i) => {
+    const key = spec.key ?? `f${context.sequence + i + 1}`;
+    let ok = !taken.some((t) => t.key === key);
+    const requirement = context.requirements?.find((r) => r.slot === spec.slot);
+    if (ok && context.requirements) {
+      ok =
+        requirement !== undefined &&
+        spec.size > 0 &&
+        spec.size <= requirement.maxBytes &&
+        mimeAllowed(spec.mime, requirement.allowedMimeTypes) &&
+        taken.filter((t) => t.slot === spec.slot).length < requirement.maxCount;
+    }
+    if (ok) {
+      accepted.push(key);
+      taken.push({ key, slot: spec.slot });
+    } else refused.push(spec.name);
+  });
+  return { accepted, refused };
+}
+
 class AddFiles extends ClientCommand {
   constructor(readonly files: FileSpec[]) {
     super();
   }
   act(real: ClientReal) {
-    const before = new Set(snapshotOf(real).context.files.map((f) => f.key));
+    const snapshot = snapshotOf(real);
+    const before = new Set(snapshot.context.files.map((f) => f.key));
+    const refusedByState = policyOf(selectPhase(snapshot) as UploadPhase).ADD_FILES === 'refuse';
+    const expected = expectedAcceptance(snapshot, this.files);
     const bodies = this.files.map((f) => new Uint8Array(f.size));
     sendUserEvent(real, {
       type: 'ADD_FILES',
@@ -447,8 +559,20 @@ class AddFiles extends ClientCommand {
         ...(f.key !== undefined && { key: f.key }),
       })),
     });
-    for (const entry of snapshotOf(real).context.files) {
-      if (before.has(entry.key)) continue;
+    const after = snapshotOf(real);
+    const added = after.context.files.filter((f) => !before.has(f.key));
+    if (refusedByState) return;
+    if (JSON.stringify(added.map((f) => f.key)) !== JSON.stringify(expected.accepted)) {
+      fail(
+        `ADD_FILES accepted ${added.map((f) => f.key).join(',') || 'nothing'}; each file on its own: ${expected.accepted.join(',') || 'nothing'}`,
+      );
+    }
+    if (expected.refused.length > 0 && !after.context.error?.message.startsWith(`${expected.refused[0]}: `)) {
+      fail(
+        `refusing ${expected.refused[0]} the error does not name it: ${JSON.stringify(after.context.error)}`,
+      );
+    }
+    for (const entry of added) {
       const i = this.files.findIndex((f) => f.name === entry.name);
       if (i >= 0) real.bytes.set(entry.key, bodies[i]!);
       real.removed.delete(entry.key);
@@ -465,12 +589,15 @@ class RemoveFile extends ClientCommand {
     super();
   }
   act(real: ClientReal) {
-    const files = snapshotOf(real).context.files;
+    const all = snapshotOf(real).context.files;
+    // Mostly the way users do it: remove the file that was refused.
+    const inError = all.filter((f) => f.status === 'error');
+    const files = inError.length > 0 && this.pick % 3 !== 0 ? inError : all;
     const key = files.length > 0 ? files[this.pick % files.length]!.key : 'nope';
     const phase = selectPhase(snapshotOf(real)) as UploadPhase;
     sendUserEvent(real, { type: 'REMOVE_FILE', key });
     if (
-      USER_EVENT_POLICY[phase].REMOVE_FILE !== 'refuse' &&
+      policyOf(phase).REMOVE_FILE !== 'refuse' &&
       !snapshotOf(real).context.files.some((f) => f.key === key)
     ) {
       real.removed.add(key);
@@ -491,6 +618,8 @@ class Create extends ClientCommand {
     super();
   }
   act(real: ClientReal) {
+    const before = snapshotOf(real);
+    const kind = this.otherKind ? OTHER_KIND.kind : (before.context.kind ?? KIND.kind);
     sendUserEvent(real, {
       type: 'CREATE',
       metadata: { title: 'T' },
@@ -498,6 +627,7 @@ class Create extends ClientCommand {
       ...(this.otherKind && { kind: OTHER_KIND.kind }),
       ...(this.start && { start: true }),
     });
+    if (selectPhase(snapshotOf(real)) === 'creating') real.requestedKind = kind;
   }
   toString() {
     return `Create(${this.key ?? '-'}${this.otherKind ? ', song' : ''}${this.start ? ', start' : ''})`;
@@ -508,10 +638,17 @@ class UserEventCommand extends ClientCommand {
   constructor(readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE') {
     super();
   }
+  override mayLiftErrors() {
+    return this.type === 'RETRY';
+  }
   act(real: ClientReal) {
-    const phase = selectPhase(snapshotOf(real)) as UploadPhase;
+    const before = snapshotOf(real);
+    const phase = selectPhase(before) as UploadPhase;
     sendUserEvent(real, { type: this.type });
-    if (this.type === 'CANCEL' && USER_EVENT_POLICY[phase].CANCEL !== 'refuse') real.cancelIntent = true;
+    if (phase === 'idle' && selectPhase(snapshotOf(real)) === 'creating') {
+      real.requestedKind = before.context.kind ?? KIND.kind;
+    }
+    if (this.type === 'CANCEL' && policyOf(phase).CANCEL !== 'refuse') real.cancelIntent = true;
   }
   toString() {
     return this.type;
@@ -521,6 +658,9 @@ class UserEventCommand extends ClientCommand {
 class RetryFile extends ClientCommand {
   constructor(readonly pick: number) {
     super();
+  }
+  override mayLiftErrors() {
+    return true;
   }
   act(real: ClientReal) {
     const files = snapshotOf(real).context.files;
@@ -608,6 +748,10 @@ class ReleaseStalled extends ClientCommand {
   constructor(readonly drop: boolean) {
     super();
   }
+  /** A held retry_upload answered now: the new attempt re-queues the files in error. */
+  override mayLiftErrors() {
+    return true;
+  }
   act(real: ClientReal) {
     real.faulty.releaseStalled(this.drop);
   }
@@ -619,6 +763,10 @@ class ReleaseStalled extends ClientCommand {
 class Tick extends ClientCommand {
   constructor(readonly ms: number) {
     super();
+  }
+  /** A backoff of a retry_upload call (re-read after a lost answer) may end now. */
+  override mayLiftErrors() {
+    return true;
   }
   act(real: ClientReal) {
     real.clock.increment(this.ms);
@@ -653,6 +801,7 @@ class RestartById extends ClientCommand {
     await real.faulty.quiet();
     real.storage.data.clear();
     real.cancelIntent = false;
+    real.requestedKind = null;
     attach(real, newStore(real, entityId));
   }
   toString() {
@@ -676,7 +825,7 @@ class ReleaseRetain extends ClientCommand {
 const fileSpec: fc.Arbitrary<FileSpec> = fc
   .record({
     slot: fc.constantFrom('document' as const, 'photos' as const),
-    valid: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'big', 'mime'),
+    valid: fc.constantFrom('ok', 'ok', 'ok', 'ok', 'ok', 'ok', 'big', 'mime'),
     key: fc.option(fc.constantFrom('a', 'b', 'c'), { nil: undefined, freq: 3 }),
     n: fc.integer({ min: 1, max: 99 }),
   })
@@ -685,7 +834,7 @@ const fileSpec: fc.Arbitrary<FileSpec> = fc
     size: valid === 'big' ? 20_000 : slot === 'document' ? 300 + n : 100 + n,
     mime: valid === 'mime' ? 'text/plain' : slot === 'document' ? 'application/pdf' : 'image/png',
     key,
-    name: `${slot}-${n}.${slot === 'document' ? 'pdf' : 'png'}`,
+    name: `${slot}-${n}-${valid}.${slot === 'document' ? 'pdf' : 'png'}`,
   }));
 
 /** The command mix; an arbitrary listed twice is drawn twice as often (deep states need files and START). */
@@ -803,35 +952,44 @@ export async function assertClientProperty(
       ` (replay: npm run test:property:client -- --seed ${settings.seed} --runs ${settings.numRuns})`,
   );
   await fc.assert(
-    fc.asyncProperty(fc.commands(clientCommands(), { maxCommands: settings.maxCommands }), async (cmds) => {
-      runs++;
-      await resetRun(db);
-      const faulty = createFaultyBackend(db);
-      const base = {
-        db,
-        faulty,
-        clock: new SimulatedClock(),
-        storage: memoryStorage(),
-        bytes: new Map<string, Uint8Array>(),
-        removed: new Set<string>(),
-        everAdded: new Set<string>(),
-        cancelIntent: false,
-        violation: null,
-        stats,
-      };
-      const real = base as ClientReal;
-      attach(real, newStore(base));
-      try {
-        await fc.asyncModelRun(() => ({ model: {}, real }), cmds);
-        const phase = await checkLiveness(real);
-        endings.set(phase, (endings.get(phase) ?? 0) + 1);
-      } finally {
-        real.release?.();
-        faulty.releaseStalled(true);
-        await new Promise((r) => setImmediate(r));
-        await faulty.quiet().catch(() => undefined);
-      }
-    }),
+    fc.asyncProperty(
+      fc.commands(clientCommands(), { maxCommands: settings.maxCommands, size: 'large' }),
+      async (cmds) => {
+        runs++;
+        await resetRun(db);
+        const faulty = createFaultyBackend(db);
+        const base = {
+          db,
+          faulty,
+          clock: new SimulatedClock(),
+          storage: memoryStorage(),
+          bytes: new Map<string, Uint8Array>(),
+          removed: new Set<string>(),
+          everAdded: new Set<string>(),
+          cancelIntent: false,
+          requestedKind: null,
+          violation: null,
+          stats,
+        };
+        const real = base as ClientReal;
+        attach(real, newStore(base));
+        try {
+          await fc.asyncModelRun(() => ({ model: {}, real }), cmds);
+          const phase = await checkLiveness(real);
+          endings.set(phase, (endings.get(phase) ?? 0) + 1);
+          if (process.env.DEBUG_CLIENT) {
+            const e = snapshotOf(real).context;
+            const why = `${phase}:${e.error?.name ?? 'none'}:${e.files.length}files${e.error?.name === 'Error' ? e.error.message : ''}`;
+            endings.set(why, (endings.get(why) ?? 0) + 1);
+          }
+        } finally {
+          real.release?.();
+          faulty.releaseStalled(true);
+          await new Promise((r) => setImmediate(r));
+          await faulty.quiet().catch(() => undefined);
+        }
+      },
+    ),
     {
       seed: settings.seed,
       numRuns: settings.numRuns,
