@@ -101,6 +101,7 @@ export interface ObjectTransfer {
   upsert?: boolean;
 }
 
+/** What `Backend.createDraft` sends: the kind, its metadata, the idempotency key and, optionally, files to register at once. */
 export interface CreateDraftInput {
   kind: string;
   metadata?: Record<string, unknown>;
@@ -174,6 +175,7 @@ export class StorageTransferError extends UploadLifecycleError {
   }
 }
 
+/** True for a {@link StorageTransferError} (a failed byte transfer), whatever realm created it. */
 export function isStorageTransferError(error: unknown): error is StorageTransferError {
   return error instanceof StorageTransferError;
 }
