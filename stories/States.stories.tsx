@@ -29,3 +29,5 @@ export const DraftExpired: Story = { args: { scenario: 'draftExpired' } };
 export const InvalidFile: Story = { args: { scenario: 'invalidFile' } };
 /** `suspended`: the connection stayed down longer than the retries; Reconnect, then Resume. */
 export const ConnectionLost: Story = { args: { scenario: 'connectionLost', bandwidth: 100_000 } };
+/** A file removed while `start_upload` is on its way: deferred, never dropped; it completes without it. */
+export const RemoveWhileStarting: Story = { args: { scenario: 'removeWhileStarting' } };

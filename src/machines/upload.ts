@@ -264,6 +264,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         classifyFailure(errorOf(event)) === 'retry' &&
         context.syncFailures + 1 < context.options.retry.attempts,
       transient: ({ event }) => classifyFailure(errorOf(event)) === 'retry',
+      outcomeUnknown: ({ event }) =>
+        classifyFailure(errorOf(event)) === 'retry' || isCode('UL001')(event) || isCode('UL005')(event),
       batchRefusal: ({ event }) =>
         isCode('UL004')(event) && /^files\[\d+\]: /.test(String((errorOf(event) as Error).message)),
       requirementsNotMet: ({ event }) => isCode('UL002')(event),
@@ -723,8 +725,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ],
           onError: [
             { guard: 'batchRefusal', target: 'draft', actions: 'batchRefused' },
-            // Whatever else happened (a lost answer, a refusal): read where the entity is.
-            { target: 'loading', actions: ['batchFailed', 'recordError'] },
+            // A lost answer, or the entity is no longer a draft (another tab): read where it is.
+            { guard: 'outcomeUnknown', target: 'loading', actions: ['batchFailed', 'recordError'] },
+            // Refused (e.g. UL003: the sweep deleted the draft): start_upload did nothing.
+            { target: 'draft', actions: ['batchFailed', 'recordError'] },
           ],
         },
         on: {

@@ -28,7 +28,8 @@ export type ScenarioName =
   | 'requirementsNotMet'
   | 'draftExpired'
   | 'invalidFile'
-  | 'connectionLost';
+  | 'connectionLost'
+  | 'removeWhileStarting';
 
 const TIMEOUT = 60_000;
 
@@ -117,6 +118,19 @@ export const SCENARIOS: Record<ScenarioName, (ctx: ScenarioContext) => Promise<v
     await until(ctx.store, phaseIs('draft'));
     ctx.actions.start();
     await until(ctx.store, (s) => s.context.error?.code === 'UL004');
+  },
+
+  /**
+   * The user removes the photo while `start_upload` is on its way: the removal is deferred, not
+   * dropped — the photo's row is removed once it exists and the entity completes without it.
+   */
+  async removeWhileStarting(ctx) {
+    await toDraft(ctx);
+    const photo = ctx.store.actor.getSnapshot().context.files.find((f) => f.slot === 'photos')!;
+    ctx.actions.start();
+    ctx.actions.removeFile(photo.key);
+    const done = await until(ctx.store, phaseIs('completed'));
+    if (done.context.files.length !== 1) throw new Error(`completed with ${done.context.files.length} files`);
   },
 
   /** The connection stays down longer than the retries last: the upload is suspended, resumable. */

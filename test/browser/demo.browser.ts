@@ -213,6 +213,7 @@ describe('state stories in Chromium', () => {
     { story: 'draft-expired', status: 'draft', db: 'deleted', code: 'UL003' },
     { story: 'invalid-file', status: 'draft', db: 'draft', code: 'UL004' },
     { story: 'connection-lost', status: 'suspended', db: 'uploading' },
+    { story: 'remove-while-starting', status: 'completed', db: 'completed' },
   ];
   for (const c of cases) {
     it(
