@@ -1,5 +1,6 @@
 /** Storage commands: uploads through the storage server's write path, removals through its API. */
-import { as, superuser, user } from '../../support/db.js';
+import { superuser, user } from '../../support/db.js';
+import { runAs, sql } from '../sql.js';
 import { writeStorageObject } from '../../../src/db/storage-write.js';
 import {
   MODEL_USERS,
@@ -49,11 +50,11 @@ export class StoreObjectCommand extends FileCommand {
     let write: Promise<unknown>;
     if (this.privileged) {
       allowed = !m.objects.has(key);
-      write = as(r.db, superuser, (tx) =>
-        tx.query(
-          `insert into storage.objects (bucket_id, name, owner_id, metadata) values ($1, $2, $3, $4)`,
-          [file.bucketId, name, uploader, JSON.stringify({ size, mimetype: mime })],
-        ),
+      write = runAs(
+        r.db,
+        superuser,
+        sql`insert into storage.objects (bucket_id, name, owner_id, metadata)
+            values (${file.bucketId}, ${name}, ${uploader}, ${JSON.stringify({ size, mimetype: mime })}::jsonb)`,
       ).catch((error: { code?: string }) => {
         if (error.code === '23505') throw Object.assign(new Error('duplicate object'), { code: 'Duplicate' });
         throw error;
@@ -83,7 +84,9 @@ export class StoreObjectCommand extends FileCommand {
       allowed,
       await outcome(write),
       this.privileged ? 'superuser_insert_object' : 'store_object',
+      this.before,
     );
+    if (allowed && name === file.objectPath) entity.hadUpload = true;
     if (allowed)
       m.objects.set(key, {
         bucketId: file.bucketId,
@@ -124,16 +127,22 @@ export class RemoveObjectCommand extends LifecycleCommand {
       caller === object.ownerId &&
       !(fileEntity && statusOfEntity(fileEntity) === 'completed');
     const result = await outcome(
-      as(r.db, user(caller), async (tx) => {
-        await tx.query(`select set_config('storage.allow_delete_query', 'true', true)`);
-        const { rows } = await tx.query(
-          `delete from storage.objects where bucket_id = $1 and name = $2 returning id`,
-          [object.bucketId, object.name],
-        );
+      runAs(
+        r.db,
+        user(caller),
+        sql`select set_config('storage.allow_delete_query', 'true', true);
+            delete from storage.objects where bucket_id = ${object.bucketId} and name = ${object.name} returning id`,
+      ).then((rows) => {
         if (rows.length === 0) throw new NoRowError('remove object');
       }),
     );
-    agree(this.toString(), allowed, result, 'remove_object');
+    agree(
+      this.toString(),
+      allowed,
+      result,
+      'remove_object',
+      fileEntity ? (statusOfEntity(fileEntity) ?? 'deleted') : '-',
+    );
     if (allowed) m.objects.delete(objectKey(object.bucketId, object.name));
   }
   toString(): string {
