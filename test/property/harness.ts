@@ -6,13 +6,13 @@
 import { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
 import { applyMigrations } from '../../src/db/migrate.js';
-import { as, createUser, fromPglite, resetDb, service, type SqlClient, type TestDb } from '../support/db.js';
+import { createUser, fromPglite, resetDb, service, type SqlClient, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { MODEL_KINDS, MODEL_USERS, emptyModel, type Capabilities } from '../support/model-lifecycle.js';
 import { firstCommand, lifecycleCommands, type Real } from './commands/index.js';
 import { REQUIRED_RPCS, rpcDriver, sqlDriver } from './driver.js';
 import { VISIBILITY_HELPER_SQL, checkCounters } from './invariants.js';
-import { pgliteScript, type ScriptClient } from './sql.js';
+import { pgliteScript, runAs, type ScriptClient } from './sql.js';
 import { recordRun, stats } from './stats.js';
 
 /** The fixed default seed: `npm test` is reproducible; change it on purpose, never per run. */
@@ -88,10 +88,13 @@ export function withPgliteScript(pglite: PGlite): TestDb {
 
 /**
  * Declares the users and kinds every run starts from (once per database), the test-only helpers,
- * and `property_test.reset()`: empties what a run writes — entities and everything hanging off
- * them, audit rows, objects — with triggers off (superuser, `session_replication_role = replica`,
- * so the append-only and storage guards do not fire), then puts back the kinds and requirements
- * the admins changed, with triggers on, so the buckets follow. One round trip per run.
+ * and `property_test.reset()`: deletes what a run writes — entities (their files cascade), objects,
+ * the outbox and the other data tables — as the superuser with the triggers on, puts back the
+ * kinds and requirements the admins changed (so the buckets follow), and moves the run's events
+ * watermark: the audit log is append-only, so earlier runs' events stay and the checks read only
+ * events after it. One round trip per run. Not `session_replication_role = replica`, the old way
+ * past the guards: changing that setting discards every cached plan, so each run paid for
+ * planning every RPC's statements again.
  */
 export async function prepareDatabase(db: SqlClient): Promise<void> {
   await db.exec(VISIBILITY_HELPER_SQL);
@@ -106,18 +109,21 @@ export async function prepareDatabase(db: SqlClient): Promise<void> {
     });
   const { rows } = await db.query<{ name: string }>(`
     select format('%I.%I', schemaname, tablename) as name from pg_tables
-    where (schemaname = 'upload_lifecycle'
-           and tablename not in ('transitions', 'entity_kinds', 'file_requirements'))
-       or (schemaname = 'storage' and tablename = 'objects')`);
+    where schemaname = 'upload_lifecycle'
+      and tablename not in ('transitions', 'entity_kinds', 'file_requirements', 'entity_events', 'entities')`);
   await db.exec(`
-    drop table if exists property_test.initial_kinds, property_test.initial_requirements;
+    drop table if exists property_test.initial_kinds, property_test.initial_requirements, property_test.run;
     create table property_test.initial_kinds as select * from upload_lifecycle.entity_kinds;
     create table property_test.initial_requirements as select * from upload_lifecycle.file_requirements;
+    create table property_test.run (events_after bigint not null);
+    insert into property_test.run values (0);
     create or replace function property_test.reset() returns void language plpgsql as $$
     begin
-      perform set_config('session_replication_role', 'replica', true);
+      perform set_config('storage.allow_delete_query', 'true', true);
+      delete from upload_lifecycle.entities;
+      delete from storage.objects;
       ${rows.map((r) => `delete from ${r.name};`).join('\n      ')}
-      perform set_config('session_replication_role', 'origin', true);
+      update property_test.run set events_after = (select coalesce(max(id), 0) from upload_lifecycle.entity_events);
       update upload_lifecycle.entity_kinds k set max_attempts = i.max_attempts, draft_ttl = i.draft_ttl,
              upload_ttl = i.upload_ttl, failed_ttl = i.failed_ttl
         from property_test.initial_kinds i
@@ -143,7 +149,7 @@ function realFor(db: SqlClient, caps: Capabilities): Real {
     db,
     driver: caps.rpc ? rpcDriver : sqlDriver,
     sweep: caps.sweep
-      ? (target) => as(target, service, (tx) => tx.query(`select public.sweep_upload_lifecycle()`))
+      ? (target) => runAs(target, service, `select public.sweep_upload_lifecycle()`)
       : undefined,
   };
 }
