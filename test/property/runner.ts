@@ -95,10 +95,7 @@ export function shardsOf(settings: PropertySettings): ShardSettings[] {
 /** Runs one shard in a worker thread on its own PGlite. */
 function runInWorker(shard: ShardSettings): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./worker.ts', import.meta.url), {
-      execArgv: ['--import', 'tsx'],
-      workerData: shard,
-    });
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { execArgv: [], workerData: shard });
     let result: ShardResult | undefined;
     worker.once('message', (message: ShardResult | { error: string }) => {
       if ('error' in message) reject(new Error(message.error));

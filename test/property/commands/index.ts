@@ -26,6 +26,7 @@ import {
   RemoveFileCommand,
   DeleteEntityCommand,
   FillRequirementsCommand,
+  FailAndRetryCommand,
 } from './lifecycle.js';
 import {
   DirectUpdateStatusCommand,
@@ -131,9 +132,10 @@ export function lifecycleCommands(options: { sweep: boolean }) {
         .map(([o, w]) => new RemoveObjectCommand(o, w)),
     ],
     [1, fc.tuple(ref, who).map(([f, w]) => new RemoveFileCommand(f, w))],
-    [4, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('finalize', e, w))],
+    [5, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('finalize', e, w))],
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('fail', e, w))],
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('retry', e, w))],
+    [2, ref.map((e) => new FailAndRetryCommand(e))],
     [1, fc.tuple(ref, who).map(([e, w]) => new DeleteEntityCommand(e, w))],
     [2, fc.tuple(ref, directRole, status).map(([e, r, s]) => new DirectUpdateStatusCommand(e, r, s))],
     [

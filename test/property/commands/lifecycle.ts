@@ -292,3 +292,21 @@ export class FillRequirementsCommand extends EntityCommand {
     return `fill_requirements(${this.ref}) as owner`;
   }
 }
+
+/**
+ * The recovery path in one command, as the owner: fail the upload (a client error) when it is
+ * uploading, then retry it — each sub-step checked like the single commands, so a retry beyond
+ * the attempts left is refused as the database must. Random sequences rarely line up an upload,
+ * a failure and a retry on one entity without it.
+ */
+export class FailAndRetryCommand extends EntityCommand {
+  async step(m: LifecycleModel, r: Real): Promise<void> {
+    const entity = this.entity(m);
+    const ref = () => m.entities.length - 1 - m.entities.indexOf(entity);
+    if (statusOfEntity(entity) === 'uploading') await new LifecycleOpCommand('fail', ref(), 'owner').step(m, r);
+    if (statusOfEntity(entity) === 'failed') await new LifecycleOpCommand('retry', ref(), 'owner').step(m, r);
+  }
+  toString(): string {
+    return `fail_and_retry(${this.ref}) as owner`;
+  }
+}
