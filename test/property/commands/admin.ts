@@ -24,6 +24,15 @@ export type RequirementChange =
   | { field: 'max_bytes'; value: 'small' | 'original' | 'large' }
   | { field: 'allowed_mime_types'; value: 'original' | 'narrow' | 'other' };
 
+/**
+ * The kind an admin command changes: the kind of an entity of the run (by the same newest-first
+ * reference as the entity commands), so changes land where uploads run.
+ */
+function kindIndexOf(m: LifecycleModel, entityRef: number): number {
+  const entity = m.entities[m.entities.length - 1 - (entityRef % m.entities.length)]!;
+  return m.kinds.indexOf(entity.kind);
+}
+
 /** The slot as MODEL_KINDS declares it: what "original" goes back to. */
 function original(kindIndex: number, slot: string): ModelRequirement {
   return MODEL_KINDS[kindIndex]!.requirements.find((r) => r.slot === slot)!;
@@ -31,14 +40,19 @@ function original(kindIndex: number, slot: string): ModelRequirement {
 
 export class ChangeRequirementCommand extends LifecycleCommand {
   constructor(
-    readonly kindIndex: number,
+    readonly entityRef: number,
     readonly slotIndex: number,
     readonly change: RequirementChange,
   ) {
     super();
   }
+  private kindIndex = -1;
   private described = '';
+  override check(m: Readonly<LifecycleModel>): boolean {
+    return m.entities.length > 0;
+  }
   async step(m: LifecycleModel, r: Real): Promise<void> {
+    this.kindIndex = kindIndexOf(m, this.entityRef);
     const kind = m.kinds[this.kindIndex]!;
     const req = kind.requirements[this.slotIndex % kind.requirements.length]!;
     const next: ModelRequirement = { ...req, allowedMimeTypes: [...req.allowedMimeTypes] };
@@ -47,7 +61,7 @@ export class ChangeRequirementCommand extends LifecycleCommand {
     if (c.field === 'min_count') next.minCount = c.value;
     else if (c.field === 'max_count') next.maxCount = c.value;
     else if (c.field === 'max_bytes')
-      next.maxBytes = { small: 120, original: base.maxBytes, large: base.maxBytes * 2 }[c.value];
+      next.maxBytes = { small: 50, original: base.maxBytes, large: base.maxBytes * 2 }[c.value];
     else
       next.allowedMimeTypes = {
         original: base.allowedMimeTypes,
@@ -75,7 +89,7 @@ export class ChangeRequirementCommand extends LifecycleCommand {
     if (allowed) Object.assign(req, next);
   }
   toString(): string {
-    return `admin: set ${this.described || `kind#${this.kindIndex} slot#${this.slotIndex} ${this.change.field}`}`;
+    return `admin: set ${this.described || `kind of e?${this.entityRef}, slot#${this.slotIndex} ${this.change.field}`}`;
   }
 }
 
@@ -85,12 +99,17 @@ export type KindChange =
 
 export class ChangeKindCommand extends LifecycleCommand {
   constructor(
-    readonly kindIndex: number,
+    readonly entityRef: number,
     readonly change: KindChange,
   ) {
     super();
   }
+  private kindIndex = -1;
+  override check(m: Readonly<LifecycleModel>): boolean {
+    return m.entities.length > 0;
+  }
   async step(m: LifecycleModel, r: Real): Promise<void> {
+    this.kindIndex = kindIndexOf(m, this.entityRef);
     const kind = m.kinds[this.kindIndex]!;
     const c = this.change;
     const statement =
@@ -108,6 +127,7 @@ export class ChangeKindCommand extends LifecycleCommand {
   toString(): string {
     const c = this.change;
     const value = c.field === 'max_attempts' ? c.value : `${c.hours} h`;
-    return `admin: set ${MODEL_KINDS[this.kindIndex]!.kind}.${c.field} = ${value}`;
+    const kind = MODEL_KINDS[this.kindIndex]?.kind ?? `kind of e?${this.entityRef}`;
+    return `admin: set ${kind}.${c.field} = ${value}`;
   }
 }

@@ -98,7 +98,7 @@ const requirementChange = fc.oneof(
 const kindChange = fc.oneof(
   fc.constantFrom(1, 2, 3, 5).map((value): KindChange => ({ field: 'max_attempts', value })),
   fc
-    .tuple(fc.constantFrom('draft_ttl', 'upload_ttl', 'failed_ttl' as const), fc.constantFrom(1, 12, 24, 24 * 7))
+    .tuple(fc.constantFrom('draft_ttl', 'upload_ttl', 'failed_ttl' as const), fc.constantFrom(1, 12, 48, 24 * 7))
     .map(([field, hours]): KindChange => ({ field, hours })),
 );
 
@@ -123,7 +123,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
         .tuple(ref, who, fileArgs, fileKey)
         .map(([e, w, [s, i, n], key]) => new RegisterFileCommand(e, w, s, i, n, key)),
     ],
-    [2, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, false))],
+    [3, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, false))],
     [1, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, true))],
     [
       1,
@@ -137,7 +137,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('retry', e, w))],
     [2, ref.map((e) => new FailAndRetryCommand(e))],
     [1, fc.tuple(ref, who).map(([e, w]) => new DeleteEntityCommand(e, w))],
-    [2, fc.tuple(ref, directRole, status).map(([e, r, s]) => new DirectUpdateStatusCommand(e, r, s))],
+    [3, fc.tuple(ref, directRole, status).map(([e, r, s]) => new DirectUpdateStatusCommand(e, r, s))],
     [
       1,
       fc
@@ -152,15 +152,15 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     ],
     [1, fc.tuple(ref, directRole).map(([e, r]) => new DirectVerifyFilesCommand(e, r))],
     [
-      1,
+      2,
       fc
-        .tuple(kind, fc.nat({ max: 1 }), requirementChange)
-        .map(([k, s, c]) => new ChangeRequirementCommand(k, s, c)),
+        .tuple(ref, fc.nat({ max: 1 }), requirementChange)
+        .map(([e, s, c]) => new ChangeRequirementCommand(e, s, c)),
     ],
-    [1, fc.tuple(kind, kindChange).map(([k, c]) => new ChangeKindCommand(k, c))],
+    [2, fc.tuple(ref, kindChange).map(([e, c]) => new ChangeKindCommand(e, c))],
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
-  if (options.sweep) weighted.push([1, fc.constant(null).map(() => new SweepCommand())]);
+  if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
   return weighted.flatMap(([n, arbitrary]) => Array.from({ length: n }, () => arbitrary));
 }
 

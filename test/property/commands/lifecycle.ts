@@ -277,7 +277,8 @@ export class FillRequirementsCommand extends EntityCommand {
       const have = filesOf(m, entity.id).filter((f) => f.slot === req.slot).length;
       for (let i = have; i < req.minCount; i++) {
         const before = m.files.length;
-        await new RegisterFileCommand(ref(), 'owner', slotIndex, 'none', 99 + i).step(m, r);
+        // Keyed as the upload machine keys its files: the same keys on every entity.
+        await new RegisterFileCommand(ref(), 'owner', slotIndex, 'none', 99 + i, `fill-${req.slot}-${i}`).step(m, r);
         if (m.files.length === before) return;
       }
     }
