@@ -82,7 +82,10 @@ const BREAKAGES: Breakage[] = [
     name: "the sweep expires drafts after a day whatever the kind's draft_ttl",
     migration: 'sweep.sql',
     apply: (sql) =>
-      sql.replace('e.status_changed_at <= v_now - v_kind.draft_ttl', "e.status_changed_at <= v_now - interval '1 day'"),
+      sql.replace(
+        'e.status_changed_at <= v_now - v_kind.draft_ttl',
+        "e.status_changed_at <= v_now - interval '1 day'",
+      ),
   },
   {
     name: "an idempotency key finds another owner's upload (lookup not scoped to the owner)",
@@ -142,7 +145,10 @@ describe('the property run finds a counterexample when the SQL loses', () => {
       );
       expect(result.failure, 'the property run found no counterexample').toBeDefined();
       console.log(
-        `[broken: ${breakage.name}] counterexample after ${result.stats.runs + 1} run(s): ${result.failure!.split('\n').find((l) => l.startsWith('Counterexample'))?.slice(0, 300)}\n  ${result.failure!.split('\n').find((l) => /Error|Violation/.test(l))}`,
+        `[broken: ${breakage.name}] counterexample after ${result.stats.runs + 1} run(s): ${result
+          .failure!.split('\n')
+          .find((l) => l.startsWith('Counterexample'))
+          ?.slice(0, 300)}\n  ${result.failure!.split('\n').find((l) => /Error|Violation/.test(l))}`,
       );
     },
     600_000,

@@ -169,7 +169,11 @@ export const rpcDriver: LifecycleDriver = {
     return { fileId: r.file_id, bucketId: r.bucket_id, objectPath: r.object_path };
   },
   async removeFile(db, actor, id, fileId) {
-    await rpc(db, actor, sql`public.remove_upload_file(entity_id => ${id}::uuid, file_id => ${fileId}::uuid)`);
+    await rpc(
+      db,
+      actor,
+      sql`public.remove_upload_file(entity_id => ${id}::uuid, file_id => ${fileId}::uuid)`,
+    );
   },
   async delete(db, actor, id) {
     await rpc(db, actor, sql`public.delete_upload(entity_id => ${id}::uuid)`);

@@ -24,6 +24,8 @@ export interface PropertySettings {
   maxCommands: number;
   /** fast-check's replay path of a reported failure (`--path`; with one worker). */
   path: string | undefined;
+  /** fc.commands' own replay path of that failure (`--replay-path`), so the commands replay too. */
+  replayPath?: string | undefined;
   /** PGlite instances running shards of the runs in parallel (worker threads). */
   workers: number;
 }
@@ -37,6 +39,7 @@ export function propertySettings(defaultRuns: number, defaultWorkers = 1): Prope
     numRuns: env.PROPERTY_RUNS ? Number(env.PROPERTY_RUNS) : defaultRuns,
     maxCommands: env.PROPERTY_MAX_COMMANDS ? Number(env.PROPERTY_MAX_COMMANDS) : 40,
     path,
+    replayPath: env.PROPERTY_REPLAY_PATH || undefined,
     workers: path ? 1 : env.PROPERTY_WORKERS ? Number(env.PROPERTY_WORKERS) : defaultWorkers,
   };
 }
@@ -67,7 +70,8 @@ export async function detectCapabilities(db: SqlClient): Promise<Capabilities> {
 /** The capabilities the suites expect of the current migrations, unless switched off on purpose. */
 export function missingCapabilities(caps: Capabilities): string[] {
   const missing: string[] = [];
-  if (!caps.rpc && process.env.PROPERTY_DRIVER !== 'sql') missing.push(`an RPC of ${REQUIRED_RPCS.join(', ')}`);
+  if (!caps.rpc && process.env.PROPERTY_DRIVER !== 'sql')
+    missing.push(`an RPC of ${REQUIRED_RPCS.join(', ')}`);
   if (!caps.storagePolicies) missing.push('the storage INSERT policy');
   if (!caps.sweep && process.env.PROPERTY_SWEEP !== '0') missing.push('sweep_upload_lifecycle');
   return missing;
@@ -82,7 +86,10 @@ export async function createPropertyDb(): Promise<TestDb> {
 
 /** Wraps a migrated PGlite so that the property commands run each transaction in one round trip. */
 export function withPgliteScript(pglite: PGlite): TestDb {
-  const db: TestDb & ScriptClient = { ...fromPglite(pglite), script: pgliteScript((text) => pglite.exec(text)) };
+  const db: TestDb & ScriptClient = {
+    ...fromPglite(pglite),
+    script: pgliteScript((text) => pglite.exec(text)),
+  };
   return db;
 }
 
@@ -158,10 +165,14 @@ function realFor(db: SqlClient, caps: Capabilities): Real {
 export function lifecycleProperty(
   db: SqlClient,
   caps: Capabilities,
-  settings: Pick<PropertySettings, 'maxCommands'>,
+  settings: Pick<PropertySettings, 'maxCommands' | 'replayPath'>,
 ) {
   return fc.asyncProperty(
-    fc.commands(lifecycleCommands({ sweep: caps.sweep }), { maxCommands: settings.maxCommands, size: 'max' }),
+    fc.commands(lifecycleCommands({ sweep: caps.sweep }), {
+      maxCommands: settings.maxCommands,
+      size: 'max',
+      ...(settings.replayPath ? { replayPath: settings.replayPath } : {}),
+    }),
     async (commands) => {
       const t0 = performance.now();
       await resetForRun(db);

@@ -242,7 +242,13 @@ export const checkCounters = { reads: 0, skipped: 0, visibility: 0 };
 
 export async function checkInvariants(model: LifecycleModel, db: SqlClient): Promise<void> {
   const last = observed.get(model);
-  const answer = await one<{ xmax: string; md5?: string; same?: true; state?: DbState; visibility?: Visibility }>(
+  const answer = await one<{
+    xmax: string;
+    md5?: string;
+    same?: true;
+    state?: DbState;
+    visibility?: Visibility;
+  }>(
     db,
     `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`,
   );
@@ -255,7 +261,12 @@ export async function checkInvariants(model: LifecycleModel, db: SqlClient): Pro
     current = { ...last, xmax: answer.xmax };
   } else {
     checkCounters.reads++;
-    current = { xmax: answer.xmax, md5: answer.md5!, state: answer.state, replays: last?.replays ?? new Map() };
+    current = {
+      xmax: answer.xmax,
+      md5: answer.md5!,
+      state: answer.state,
+      replays: last?.replays ?? new Map(),
+    };
   }
   checkAgainstModel(model, current.state);
   checkCompleted(current.state, (id) => {
@@ -283,9 +294,12 @@ function checkAgainstModel(model: LifecycleModel, state: DbState): void {
     if (row.status !== expected) fail(`entity ${entity.id} is ${row.status}; the model says ${expected}`);
     if (row.attempt !== entity.snapshot.context.attempt)
       fail(`entity ${entity.id} attempt ${row.attempt}; the model says ${entity.snapshot.context.attempt}`);
-    if (row.owner_id !== MODEL_USERS[entity.owner]) fail(`entity ${entity.id} changed owner to ${row.owner_id}`);
+    if (row.owner_id !== MODEL_USERS[entity.owner])
+      fail(`entity ${entity.id} changed owner to ${row.owner_id}`);
     if ((row.idempotency_key ?? undefined) !== entity.idempotencyKey)
-      fail(`entity ${entity.id} idempotency key ${row.idempotency_key}; the model has ${entity.idempotencyKey}`);
+      fail(
+        `entity ${entity.id} idempotency key ${row.idempotency_key}; the model has ${entity.idempotencyKey}`,
+      );
   }
   const known = new Set(model.entities.map((e) => e.id));
   for (const row of state.entities)
@@ -346,7 +360,9 @@ function checkKinds(kinds: readonly ModelKind[], state: DbState): void {
         Number(req.max_bytes) !== r.maxBytes ||
         !sameTypes(req.allowed_mime_types, r.allowedMimeTypes)
       )
-        fail(`requirement ${k.kind}.${r.slot} is ${JSON.stringify(req)}; the admins set ${JSON.stringify(r)}`);
+        fail(
+          `requirement ${k.kind}.${r.slot} is ${JSON.stringify(req)}; the admins set ${JSON.stringify(r)}`,
+        );
     }
     const bucket = state.buckets.find((b) => b.id === k.bucketId);
     const limits = bucketLimits(k);
@@ -355,7 +371,9 @@ function checkKinds(kinds: readonly ModelKind[], state: DbState): void {
       Number(bucket.file_size_limit) !== limits.maxBytes ||
       !sameTypes(bucket.allowed_mime_types, limits.mimeTypes)
     )
-      fail(`bucket ${k.bucketId} is ${JSON.stringify(bucket)}; its requirements make it ${JSON.stringify(limits)}`);
+      fail(
+        `bucket ${k.bucketId} is ${JSON.stringify(bucket)}; its requirements make it ${JSON.stringify(limits)}`,
+      );
   }
 }
 
@@ -484,7 +502,9 @@ function replay(
     }
     const step = transitionLifecycle(snapshot, eventOf(ev));
     if (!step.accepted || step.from !== ev.from || step.to !== ev.to)
-      fail(`entity ${id}: event ${ev.event} ${ev.from} → ${ev.to} does not replay from ${statusOf(snapshot)}`);
+      fail(
+        `entity ${id}: event ${ev.event} ${ev.from} → ${ev.to} does not replay from ${statusOf(snapshot)}`,
+      );
     snapshot = step.snapshot;
   }
   return snapshot;

@@ -5,7 +5,7 @@ import { propertySettings } from './harness.js';
 import { assertLifecycleProperty } from './runner.js';
 import { coverageGaps } from './stats.js';
 
-const settings = propertySettings(Number(process.env.PROPERTY_PG_RUNS ?? 300));
+const settings = propertySettings(Number(process.env.PROPERTY_PG_RUNS ?? 200));
 
 describe.skipIf(!hasServer)('on PostgreSQL: every command sequence', () => {
   let db: PgTestDb;

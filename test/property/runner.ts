@@ -31,6 +31,7 @@ export interface ShardSettings {
   numRuns: number;
   maxCommands: number;
   path?: string | undefined;
+  replayPath?: string | undefined;
 }
 
 export interface ShardResult {
@@ -39,14 +40,19 @@ export interface ShardResult {
   caps: string;
   /** fast-check's report of the first counterexample (seed and replay path included). */
   failure?: string;
-  /** The failure's replay path, for `--path`. */
+  /** The failure's replay paths, for `--path` and `--replay-path`. */
   path?: string;
+  replayPath?: string;
   stats: RunStats;
   ms: number;
 }
 
 /** Runs one shard on `db` (prepared here) and answers its result; a failing property is data. */
-export async function runShard(db: SqlClient, shard: ShardSettings, endOnFailure = false): Promise<ShardResult> {
+export async function runShard(
+  db: SqlClient,
+  shard: ShardSettings,
+  endOnFailure = false,
+): Promise<ShardResult> {
   await prepareDatabase(db);
   const caps = await detectCapabilities(db);
   const missing = missingCapabilities(caps);
@@ -70,6 +76,7 @@ export async function runShard(db: SqlClient, shard: ShardSettings, endOnFailure
       ? {
           failure: `${fc.defaultReportMessage(details) ?? 'failed'}\n${errorText(details.errorInstance)}`,
           path: details.counterexamplePath ?? '',
+          replayPath: /replayPath="([^"]*)"/.exec(fc.defaultReportMessage(details) ?? '')?.[1] ?? '',
         }
       : {}),
     stats: stats,
@@ -88,14 +95,17 @@ export function shardsOf(settings: PropertySettings): ShardSettings[] {
     seed: settings.seed + i,
     numRuns: Math.floor(settings.numRuns / n) + (i < settings.numRuns % n ? 1 : 0),
     maxCommands: settings.maxCommands,
-    ...(n === 1 && settings.path ? { path: settings.path } : {}),
+    ...(n === 1 && settings.path ? { path: settings.path, replayPath: settings.replayPath } : {}),
   }));
 }
 
 /** Runs one shard in a worker thread on its own PGlite. */
 function runInWorker(shard: ShardSettings): Promise<ShardResult> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), { execArgv: [], workerData: shard });
+    const worker = new Worker(new URL('./worker-boot.mjs', import.meta.url), {
+      execArgv: [],
+      workerData: shard,
+    });
     let result: ShardResult | undefined;
     worker.once('message', (message: ShardResult | { error: string }) => {
       if ('error' in message) reject(new Error(message.error));
@@ -140,8 +150,9 @@ export async function runProperty(
   return { shards: results, stats: mergeStats(results.map((r) => r.stats)), ms: performance.now() - started };
 }
 
-const replay = (seed: number, runs: number, path?: string) =>
-  `npm run test:property -- --seed ${seed} --runs ${runs} --workers 1${path ? ` --path ${path}` : ''}`;
+const replay = (seed: number, runs: number, path?: string, replayPath?: string) =>
+  `npm run test:property -- --seed ${seed} --runs ${runs} --workers 1${path ? ` --path ${path}` : ''}` +
+  (replayPath ? ` --replay-path '${replayPath}'` : '');
 
 /**
  * Runs the property with the settings, printing every shard's seed first (so any run can be
@@ -163,7 +174,7 @@ export async function assertLifecycleProperty(
   const failed = outcome.shards.find((s) => s.failure);
   if (failed)
     throw new Error(
-      `[property:${label}] counterexample (seed ${failed.seed}) — replay: ${replay(failed.seed, failed.numRuns, failed.path)}\n${failed.failure}`,
+      `[property:${label}] counterexample (seed ${failed.seed}) — replay: ${replay(failed.seed, failed.numRuns, failed.path, failed.replayPath)}\n${failed.failure}`,
     );
   const s = outcome.stats;
   const seconds = outcome.ms / 1000;
@@ -171,7 +182,10 @@ export async function assertLifecycleProperty(
     `[property:${label}] ${outcome.shards[0]!.caps}: ${settings.numRuns} sequences in ${seconds.toFixed(1)} s = ` +
       `${(settings.numRuns / seconds).toFixed(1)} sequences/s (${outcome.shards.length} worker(s))\n` +
       `[property:${label}] depth: ${formatDepth(s)}\n` +
-      `[property:${label}] time (summed over workers): ${formatTime(s, outcome.shards.reduce((t, x) => t + x.ms, 0))}\n` +
+      `[property:${label}] time (summed over workers): ${formatTime(
+        s,
+        outcome.shards.reduce((t, x) => t + x.ms, 0),
+      )}\n` +
       `[property:${label}] coverage:\n${formatCoverage(s)}`,
   );
   return outcome;

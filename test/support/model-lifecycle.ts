@@ -142,7 +142,8 @@ export interface Capabilities {
 }
 
 /** Why a path is in the deletion outbox (`storage_deletions.reason`). */
-export type DeletionReason = 'file_removed' | 'entity_deleted' | 'draft_expired' | 'failed_expired' | 'orphan';
+export type DeletionReason =
+  'file_removed' | 'entity_deleted' | 'draft_expired' | 'failed_expired' | 'orphan';
 
 /** How deep a run went: the states a random sequence rarely reaches without help. */
 export interface RunDepth {
@@ -205,7 +206,10 @@ export function applyEvent(model: LifecycleModel, entity: ModelEntity, event: Li
   entity.statusSince = model.clock;
   if (step.to === 'completed') {
     model.depth.completed = true;
-    entity.completedWith = entity.kind.requirements.map((r) => ({ ...r, allowedMimeTypes: [...r.allowedMimeTypes] }));
+    entity.completedWith = entity.kind.requirements.map((r) => ({
+      ...r,
+      allowedMimeTypes: [...r.allowedMimeTypes],
+    }));
     for (const f of filesOf(model, entity.id)) f.verified = true;
   }
   if (step.to === 'failed' && entity.hadUpload) model.depth.failedAfterUpload = true;
@@ -228,7 +232,11 @@ export function setMaxAttempts(model: LifecycleModel, kind: ModelKind, maxAttemp
  * Removes file rows from the model the way the database does: their paths go to the deletion
  * outbox (0030) with the reason the database gives, unless the path is already pending.
  */
-export function removeFiles(model: LifecycleModel, files: readonly ModelFile[], reason: DeletionReason): void {
+export function removeFiles(
+  model: LifecycleModel,
+  files: readonly ModelFile[],
+  reason: DeletionReason,
+): void {
   for (const f of files) {
     const key = objectKey(f.bucketId, f.objectPath);
     if (!model.outbox.has(key)) model.outbox.set(key, reason);
@@ -277,7 +285,8 @@ export function problemsOf(facts: CompletionFacts, requireVerified: boolean): st
       if (o.size !== f.declaredSize) problems.push(`${f.objectPath}: size ${o.size} ≠ ${f.declaredSize}`);
       if (!mimeAllowed(o.mime, r.allowedMimeTypes)) problems.push(`${f.objectPath}: type ${o.mime}`);
     }
-    if (r && f.declaredSize > r.maxBytes) problems.push(`${f.objectPath}: ${f.declaredSize} B > ${r.maxBytes}`);
+    if (r && f.declaredSize > r.maxBytes)
+      problems.push(`${f.objectPath}: ${f.declaredSize} B > ${r.maxBytes}`);
     if (requireVerified && !f.verified) problems.push(`${f.objectPath}: not verified`);
   }
   return problems;
@@ -354,7 +363,8 @@ export const CLIENT_KEYS = {
   fileKeyReusedForOtherFile: 'refused' as const,
 };
 
-export type KeyedOutcome<T> = { outcome: 'new' } | { outcome: 'existing'; existing: T } | { outcome: 'refused' };
+export type KeyedOutcome<T> =
+  { outcome: 'new' } | { outcome: 'existing'; existing: T } | { outcome: 'refused' };
 
 /** What `create_upload_draft(kind, idempotency_key)` by `owner` answers, by the model. */
 export function createByKey(
@@ -377,7 +387,11 @@ export function createByKey(
  * the same registration for the same declaration — whatever the entity's status or the current
  * requirements, since nothing new is written — and UL004 for another declaration.
  */
-export function registerByKey(model: LifecycleModel, entity: ModelEntity, file: FileRequest): KeyedOutcome<ModelFile> {
+export function registerByKey(
+  model: LifecycleModel,
+  entity: ModelEntity,
+  file: FileRequest,
+): KeyedOutcome<ModelFile> {
   if (file.key === undefined) return { outcome: 'new' };
   const existing = model.files.find((f) => f.entityId === entity.id && f.key === file.key);
   if (!existing) return { outcome: 'new' };

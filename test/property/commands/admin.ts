@@ -71,7 +71,11 @@ export class ChangeRequirementCommand extends LifecycleCommand {
         other: ['application/octet-stream'],
       }[c.value];
     this.described = `${kind.kind}.${req.slot} ${c.field} = ${JSON.stringify(
-      c.field === 'allowed_mime_types' ? next.allowedMimeTypes : c.field === 'max_bytes' ? next.maxBytes : c.value,
+      c.field === 'allowed_mime_types'
+        ? next.allowedMimeTypes
+        : c.field === 'max_bytes'
+          ? next.maxBytes
+          : c.value,
     )}`;
     // The table's checks: 0 <= min_count <= max_count, max_count >= 1.
     const allowed = next.minCount >= 0 && next.maxCount >= 1 && next.minCount <= next.maxCount;

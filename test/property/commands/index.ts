@@ -98,7 +98,10 @@ const requirementChange = fc.oneof(
 const kindChange = fc.oneof(
   fc.constantFrom(1, 2, 3, 5).map((value): KindChange => ({ field: 'max_attempts', value })),
   fc
-    .tuple(fc.constantFrom('draft_ttl', 'upload_ttl', 'failed_ttl' as const), fc.constantFrom(1, 12, 48, 24 * 7))
+    .tuple(
+      fc.constantFrom('draft_ttl', 'upload_ttl', 'failed_ttl' as const),
+      fc.constantFrom(1, 12, 48, 24 * 7),
+    )
     .map(([field, hours]): KindChange => ({ field, hours })),
 );
 
@@ -112,7 +115,12 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [
       2,
       fc
-        .tuple(owner, kind, fc.constantFrom<'owner' | 'anon'>('owner', 'owner', 'owner', 'owner', 'anon'), idempotencyKey)
+        .tuple(
+          owner,
+          kind,
+          fc.constantFrom<'owner' | 'anon'>('owner', 'owner', 'owner', 'owner', 'anon'),
+          idempotencyKey,
+        )
         .map(([o, k, w, key]) => new CreateDraftCommand(o, k, w, key)),
     ],
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('begin_upload', e, w))],

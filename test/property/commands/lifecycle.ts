@@ -186,7 +186,9 @@ export class RegisterFileCommand extends EntityCommand {
     if (keyed.outcome === 'existing') {
       // The same key answers the same registration, never a second row.
       if (row.fileId !== keyed.existing.id)
-        throw new Error(`${this.toString()}: answered file ${row.fileId}, the key belongs to ${keyed.existing.id}`);
+        throw new Error(
+          `${this.toString()}: answered file ${row.fileId}, the key belongs to ${keyed.existing.id}`,
+        );
       return;
     }
     addFile(m, entity, file, row);
@@ -278,7 +280,14 @@ export class FillRequirementsCommand extends EntityCommand {
       for (let i = have; i < req.minCount; i++) {
         const before = m.files.length;
         // Keyed as the upload machine keys its files: the same keys on every entity.
-        await new RegisterFileCommand(ref(), 'owner', slotIndex, 'none', 99 + i, `fill-${req.slot}-${i}`).step(m, r);
+        await new RegisterFileCommand(
+          ref(),
+          'owner',
+          slotIndex,
+          'none',
+          99 + i,
+          `fill-${req.slot}-${i}`,
+        ).step(m, r);
         if (m.files.length === before) return;
       }
     }
@@ -304,7 +313,8 @@ export class FailAndRetryCommand extends EntityCommand {
   async step(m: LifecycleModel, r: Real): Promise<void> {
     const entity = this.entity(m);
     const ref = () => m.entities.length - 1 - m.entities.indexOf(entity);
-    if (statusOfEntity(entity) === 'uploading') await new LifecycleOpCommand('fail', ref(), 'owner').step(m, r);
+    if (statusOfEntity(entity) === 'uploading')
+      await new LifecycleOpCommand('fail', ref(), 'owner').step(m, r);
     if (statusOfEntity(entity) === 'failed') await new LifecycleOpCommand('retry', ref(), 'owner').step(m, r);
   }
   toString(): string {

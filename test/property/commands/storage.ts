@@ -38,7 +38,8 @@ export async function storeLikeStorageServer(db: SqlClient, write: StorageObject
     (error: { code?: string }) => {
       if (error.code === '42501')
         throw new StorageWriteError(403, 'AccessDenied', 'new row violates row-level security policy');
-      if (error.code === '23505') throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');
+      if (error.code === '23505')
+        throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');
       if (error.code === '23503') throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
       throw error;
     },
@@ -52,7 +53,10 @@ export async function storeLikeStorageServer(db: SqlClient, write: StorageObject
   if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
   if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit))
     throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
-  const types = typeof bucket.allowed_mime_types === 'string' ? parseTextArray(bucket.allowed_mime_types) : bucket.allowed_mime_types;
+  const types =
+    typeof bucket.allowed_mime_types === 'string'
+      ? parseTextArray(bucket.allowed_mime_types)
+      : bucket.allowed_mime_types;
   if (types && types.length > 0 && !mimeAllowed(write.mimetype, types))
     throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
   // 3. The real row as service_role.
@@ -64,7 +68,12 @@ export async function storeLikeStorageServer(db: SqlClient, write: StorageObject
 
 /** A text[] as PostgreSQL prints it, when a driver hands it over unparsed. */
 function parseTextArray(text: string): string[] {
-  return text === '{}' ? [] : text.slice(1, -1).split(',').map((t) => t.replace(/^"|"$/g, ''));
+  return text === '{}'
+    ? []
+    : text
+        .slice(1, -1)
+        .split(',')
+        .map((t) => t.replace(/^"|"$/g, ''));
 }
 
 /** Uploads an object through the storage server's write path (policies gate the caller). */

@@ -93,7 +93,8 @@ async function applySweep(m: LifecycleModel, r: Real): Promise<void> {
   for (const entity of m.entities) {
     const status = statusOfEntity(entity);
     const kind = entity.kind;
-    if (status === 'draft' && idle(entity.statusSince, kind.draftTtl)) deleteEntity(m, entity, 'draft_expired');
+    if (status === 'draft' && idle(entity.statusSince, kind.draftTtl))
+      deleteEntity(m, entity, 'draft_expired');
     else if (status === 'uploading' && idle(entity.statusSince, kind.uploadTtl)) {
       const files = filesOf(m, entity.id);
       const quiet =
