@@ -11,6 +11,7 @@ const settings = propertySettings(5000, Math.min(2, availableParallelism()));
 describe('on PGlite: every command sequence', () => {
   it(`is accepted exactly when the lifecycle machine allows it, and keeps every invariant (${settings.numRuns} runs, ≤ ${settings.maxCommands} commands)`, async () => {
     const { stats } = await assertLifecycleProperty('pglite', settings);
+    if (settings.path) return; // a replay of one counterexample: nothing to count
     expect(stats.runs).toBe(settings.numRuns);
     // Every pair of the lifecycle table is reached, accepted (and refused by its guard), and
     // every other (status, event) pair is refused.
