@@ -109,6 +109,22 @@ export class AttemptsExhaustedError extends UploadLifecycleError {
   override readonly code = 'UL006' as const;
 }
 
+/**
+ * A file's bytes are not in this upload actor (the page was reloaded): RESUME with
+ * `sources: { [key]: file }` gives them back. Its `code` is UL004, like every bad-input error.
+ */
+export class MissingSourceError extends InvalidFileError {
+  override name = 'MissingSourceError';
+}
+
+/**
+ * An answer of the backend that does not have the documented shape (a field missing or of
+ * another type): the client and the database are of different versions. Never retried.
+ */
+export class MalformedAnswerError extends UploadLifecycleError {
+  override name = 'MalformedAnswerError';
+}
+
 const CLASSES = {
   UL001: ForbiddenTransitionError,
   UL002: RequirementsNotMetError,

@@ -19,17 +19,19 @@ export {
   type UploadStateMeta,
 } from './machines/upload.js';
 export {
-  fileUploadMachine,
-  type FileUpdateEvent,
-  type FileUploadContext,
-  type FileUploadInput,
-  type FileUploadStatus,
-} from './machines/file-upload.js';
-export type { AddedFile, UploadFileEntry } from './machines/upload-files.js';
+  USER_EVENT_POLICY,
+  USER_EVENT_TYPES,
+  type EventPolicy,
+  type UserEvent,
+  type UserEventType,
+} from './machines/upload-events.js';
+export { MissingSourceError, type TransferInput } from './machines/upload-actors.js';
+export type { AddedFile, FileRemoval, FileUploadStatus, UploadFileEntry } from './machines/upload-files.js';
 export {
   DEFAULT_RETRY,
   backoffDelay,
   classifyFailure,
+  deserializeError,
   serializeError,
   type FailureClass,
   type RetryPolicy,
@@ -43,6 +45,7 @@ export {
   selectEntityId,
   selectError,
   selectFiles,
+  selectFilesNeedingSource,
   selectIsBusy,
   selectPhase,
   selectProgress,

@@ -2,13 +2,25 @@
  * The RPC half of a Backend, written once over "call this function with these named arguments":
  * supabase-js `rpc()` and a SQL `select public.fn(name => $1, …)` are both such a caller.
  */
-import type { Backend } from './backend.js';
+import type { Backend, FileRegistration } from '../core/port.js';
 import { parseRegisteredFile, parseUploadState } from './upload-state.js';
 
 /** Calls a public RPC by name with named arguments; rejects with a typed error. */
 export type RpcCaller = (fn: string, args: Record<string, unknown>) => Promise<unknown>;
 
 export type RpcMethods = Omit<Backend, 'name' | 'uploadObject'>;
+
+/** A file as the batch RPCs take it (`{key, slot, filename, size, mime, sha256}`). */
+function fileJson(file: FileRegistration) {
+  return {
+    ...(file.key !== undefined && { key: file.key }),
+    slot: file.slot,
+    filename: file.filename,
+    size: file.size,
+    mime: file.mime,
+    sha256: file.sha256 ?? null,
+  };
+}
 
 export function rpcMethods(call: RpcCaller): RpcMethods {
   const state = async (fn: string, args: Record<string, unknown>) => parseUploadState(await call(fn, args));
@@ -18,8 +30,13 @@ export function rpcMethods(call: RpcCaller): RpcMethods {
         kind: input.kind,
         metadata: input.metadata ?? {},
         idempotency_key: input.idempotencyKey ?? null,
+        ...(input.startUpload && { files: (input.files ?? []).map(fileJson), start_upload: true }),
       }),
     beginUpload: (entityId) => state('begin_upload', { entity_id: entityId }),
+    startUpload: (entityId, files) =>
+      state('start_upload', { entity_id: entityId, files: files.map(fileJson) }),
+    registerFiles: (entityId, files) =>
+      state('register_upload_files', { entity_id: entityId, files: files.map(fileJson) }),
     registerFile: async (entityId, file) =>
       parseRegisteredFile(
         await call('register_upload_file', {
@@ -29,6 +46,7 @@ export function rpcMethods(call: RpcCaller): RpcMethods {
           size: file.size,
           mime: file.mime,
           sha256: file.sha256 ?? null,
+          file_key: file.key ?? null,
         }),
       ),
     removeFile: (entityId, fileId) => state('remove_upload_file', { entity_id: entityId, file_id: fileId }),

@@ -4,8 +4,9 @@
  * the client shows up as a parse error naming the field, not as `undefined` in a progress bar.
  */
 import * as z from 'zod/mini';
-import { UPLOAD_STATUSES } from '../machines/lifecycle.js';
-import type { RegisteredFile, UploadState } from './backend.js';
+import { UPLOAD_STATUSES } from '../core/status.js';
+import type { RegisteredFile, UploadState } from '../core/port.js';
+import { MalformedAnswerError } from '../errors.js';
 
 // zod/mini: the same validation as classic zod at a fraction of the bundle (this module ships in
 // the core entry point).
@@ -32,6 +33,7 @@ export const fileRequirementSchema = z.pipe(
 export const uploadStateFileSchema = z.pipe(
   z.object({
     file_id: z.string(),
+    file_key: z.optional(z.string()),
     slot: z.string(),
     original_name: z.string(),
     declared_size: z.coerce.number(),
@@ -45,6 +47,7 @@ export const uploadStateFileSchema = z.pipe(
   }),
   z.transform((f) => ({
     fileId: f.file_id,
+    key: f.file_key ?? f.file_id,
     slot: f.slot,
     originalName: f.original_name,
     declaredSize: f.declared_size,
@@ -90,21 +93,46 @@ export const uploadStateSchema = z.pipe(
 );
 
 export const registeredFileSchema = z.pipe(
-  z.object({ file_id: z.string(), bucket_id: z.string(), object_path: z.string() }),
+  z.object({
+    file_id: z.string(),
+    bucket_id: z.string(),
+    object_path: z.string(),
+    file_key: z.optional(z.string()),
+  }),
   z.transform((r): RegisteredFile => ({
     fileId: r.file_id,
+    key: r.file_key ?? r.file_id,
     bucketId: r.bucket_id,
     objectPath: r.object_path,
   })),
 );
 
+/**
+ * Parses with `schema`; anything malformed (bad JSON text, a drifted field) becomes a
+ * {@link MalformedAnswerError} naming the answer and the field, so the Backend port keeps its
+ * promise of typed errors only.
+ */
+function parseAnswer<T>(schema: { parse(value: unknown): T }, value: unknown, what: string): T {
+  try {
+    const v = typeof value === 'string' ? JSON.parse(value) : value;
+    return schema.parse(Array.isArray(v) ? v[0] : v);
+  } catch (error) {
+    const issues = (error as { issues?: { path: PropertyKey[]; message: string }[] }).issues;
+    const where = issues?.map((i) => `${i.path.map(String).join('.') || '(root)'}: ${i.message}`).join('; ');
+    throw new MalformedAnswerError({
+      message: `malformed ${what} answer: ${where ?? (error instanceof Error ? error.message : String(error))}`,
+      hint: 'The client and the database disagree: apply the migrations of this package version.',
+      cause: error,
+    });
+  }
+}
+
 /** Parses an `UploadState` answer; a string (json as text) is parsed first. */
 export function parseUploadState(value: unknown): UploadState {
-  return uploadStateSchema.parse(typeof value === 'string' ? JSON.parse(value) : value);
+  return parseAnswer(uploadStateSchema, value, 'UploadState');
 }
 
 /** Parses a `register_upload_file` answer (an object, or a one-row set). */
 export function parseRegisteredFile(value: unknown): RegisteredFile {
-  const v = typeof value === 'string' ? JSON.parse(value) : value;
-  return registeredFileSchema.parse(Array.isArray(v) ? v[0] : v);
+  return parseAnswer(registeredFileSchema, value, 'RegisteredFile');
 }

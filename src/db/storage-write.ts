@@ -8,6 +8,7 @@
  *      with `owner_id` = the uploader.
  */
 import { actAs, type SqlClient } from './client.js';
+import { mimeAllowed } from '../core/mime.js';
 
 export interface StorageObjectWrite {
   bucketId: string;
@@ -101,11 +102,4 @@ export async function writeStorageObject(db: SqlClient, write: StorageObjectWrit
 
 class ProbeDone extends Error {}
 
-/** Same rule as `upload_lifecycle.mime_allowed` and Supabase buckets: exact or `type/*`. */
-export function mimeAllowed(mime: string, allowed: readonly string[]): boolean {
-  const m = mime.toLowerCase();
-  return allowed.some((pattern) => {
-    const p = pattern.toLowerCase();
-    return p === m || (p.endsWith('/*') && m.split('/')[0] === p.split('/')[0]);
-  });
-}
+export { mimeAllowed };

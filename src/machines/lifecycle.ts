@@ -18,9 +18,9 @@ import {
   type SnapshotFrom,
 } from 'xstate';
 
-/** The database statuses, in the order of the Postgres enum `upload_lifecycle.upload_status`. */
-export const UPLOAD_STATUSES = ['draft', 'uploading', 'completed', 'failed'] as const;
-export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
+import { UPLOAD_STATUSES, type UploadStatus } from '../core/status.js';
+
+export { UPLOAD_STATUSES, type UploadStatus };
 
 /** The lifecycle events, named as in the SQL `transitions.event` column. */
 export const LIFECYCLE_EVENTS = ['create', 'begin_upload', 'finalize', 'fail', 'retry'] as const;

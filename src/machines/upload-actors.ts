@@ -1,20 +1,12 @@
 /**
  * The upload machine's side effects, as actor logic bound to a Backend: one promise actor per
- * RPC, and the per-file machine with its `registerFile` and `transferObject` actors provided.
- * The bytes of each file and the AbortController of each transfer live here, keyed by the actor
- * system and closed over by the transfer, never in a snapshot.
+ * RPC, and a stateless transfer actor per file in flight. The bytes of each file live here, keyed
+ * by the actor system, and each transfer's AbortController lives in its closure: neither is ever
+ * in a snapshot.
  */
 import { fromCallback, fromPromise, type ActorSystem, type AnyEventObject } from 'xstate';
-import type {
-  Backend,
-  ByteSource,
-  FileRegistration,
-  RegisteredFile,
-  UploadState,
-} from '../adapters/backend.js';
-import { InvalidFileError } from '../errors.js';
-import { fileUploadMachine, type FileUploadEvent, type TransferInput } from './file-upload.js';
-import { backoffDelay } from './upload-retry.js';
+import type { Backend, ByteSource, CreateDraftInput, FileRegistration, UploadState } from '../core/port.js';
+import { MissingSourceError } from '../errors.js';
 
 /** Bytes per actor system (one per root actor), outside any snapshot. */
 const bytesBySystem = new WeakMap<ActorSystem<never>, Map<string, ByteSource>>();
@@ -27,16 +19,53 @@ export function bytesOf(system: unknown): Map<string, ByteSource> {
   return map;
 }
 
-/** One promise actor per RPC of the Backend port. */
-export function createBackendActors(backend: Backend) {
+/**
+ * Hands the bytes of one actor tree to another: a store that restarts its actor from the
+ * persisted snapshot (React's `<Activity>` hiding and showing it) keeps the files it had.
+ */
+export function adoptBytes(from: unknown, to: unknown): void {
+  const source = bytesOf(from);
+  const target = bytesOf(to);
+  for (const [key, body] of source) target.set(key, body);
+}
+
+/** What a transfer actor is told: what to send where. */
+export interface TransferInput {
+  key: string;
+  bucketId: string;
+  objectPath: string;
+  size: number;
+  type: string;
+  /** Send with `x-upsert: true`: the stored object did not match the registration. */
+  upsert: boolean;
+}
+
+/** What a transfer reports to the upload machine. */
+export type TransferEvent =
+  | { type: 'TRANSFER.PROGRESS'; key: string; bytesSent: number }
+  | { type: 'TRANSFER.DONE'; key: string }
+  | { type: 'TRANSFER.ERROR'; key: string; error: unknown };
+
+export { MissingSourceError };
+
+export function createUploadActors(backend: Backend) {
   return {
-    createDraft: fromPromise<
-      UploadState,
-      { kind: string; metadata: Record<string, unknown>; idempotencyKey: string | null }
-    >(({ input }) => backend.createDraft(input)),
-    beginUpload: fromPromise<UploadState, { entityId: string }>(({ input }) =>
-      backend.beginUpload(input.entityId),
+    createDraft: fromPromise<UploadState, CreateDraftInput>(({ input }) => backend.createDraft(input)),
+    startUpload: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(({ input }) =>
+      backend.startUpload(input.entityId, input.files),
     ),
+    registerFiles: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(({ input }) =>
+      backend.registerFiles(input.entityId, input.files),
+    ),
+    /** Removes rows one by one; answers the ids removed (a row already gone counts as removed). */
+    removeFiles: fromPromise<string[], { entityId: string; fileIds: string[] }>(async ({ input }) => {
+      for (const fileId of input.fileIds) {
+        await backend.removeFile(input.entityId, fileId).catch((error: unknown) => {
+          if ((error as { code?: string } | null)?.code !== 'UL003') throw error;
+        });
+      }
+      return input.fileIds;
+    }),
     finalizeUpload: fromPromise<UploadState, { entityId: string }>(({ input }) =>
       backend.finalizeUpload(input.entityId),
     ),
@@ -49,59 +78,40 @@ export function createBackendActors(backend: Backend) {
     getUploadState: fromPromise<UploadState, { entityId: string }>(({ input }) =>
       backend.getUploadState(input.entityId),
     ),
-    removeFile: fromPromise<UploadState, { entityId: string; fileId: string }>(({ input }) =>
-      backend.removeFile(input.entityId, input.fileId),
-    ),
+    /**
+     * One object transfer. Stopping the actor aborts the request; an aborted transfer reports
+     * nothing, so a file removed or cancelled mid-flight never reports again.
+     */
+    transfer: fromCallback<AnyEventObject, TransferInput>(({ input, sendBack, system }) => {
+      const controller = new AbortController();
+      const send = (event: TransferEvent) => {
+        if (!controller.signal.aborted) sendBack(event);
+      };
+      const body = bytesOf(system).get(input.key);
+      if (!body) {
+        const missing = new MissingSourceError({
+          message: `the bytes of file ${input.key} are not here (page reloaded?)`,
+          hint: 'Send RESUME with the file again (sources: { [key]: file }).',
+        });
+        queueMicrotask(() => send({ type: 'TRANSFER.ERROR', key: input.key, error: missing }));
+      } else {
+        backend
+          .uploadObject({
+            bucketId: input.bucketId,
+            objectPath: input.objectPath,
+            body,
+            contentType: input.type,
+            size: input.size,
+            upsert: input.upsert,
+            signal: controller.signal,
+            onProgress: (bytesSent) => send({ type: 'TRANSFER.PROGRESS', key: input.key, bytesSent }),
+          })
+          .then(
+            () => send({ type: 'TRANSFER.DONE', key: input.key }),
+            (error: unknown) => send({ type: 'TRANSFER.ERROR', key: input.key, error }),
+          );
+      }
+      return () => controller.abort();
+    }),
   };
-}
-
-/**
- * The per-file machine bound to a backend. Stopping the file actor stops its transfer actor,
- * whose cleanup aborts the request; an aborted transfer reports nothing.
- */
-export function createFileUploadLogic(backend: Backend, random: () => number) {
-  return fileUploadMachine.provide({
-    actors: {
-      registerFile: fromPromise<RegisteredFile, { entityId: string; registration: FileRegistration }>(
-        ({ input }) => backend.registerFile(input.entityId, input.registration),
-      ),
-      removeFile: fromPromise<UploadState, { entityId: string; fileId: string }>(({ input }) =>
-        backend.removeFile(input.entityId, input.fileId),
-      ),
-      transferObject: fromCallback<AnyEventObject, TransferInput>(({ input, sendBack, system }) => {
-        const controller = new AbortController();
-        const body = bytesOf(system).get(input.key);
-        const send = (event: FileUploadEvent) => {
-          if (!controller.signal.aborted) sendBack(event);
-        };
-        if (!body) {
-          const missing = new InvalidFileError({
-            message: `the bytes of file ${input.key} are not here (page reloaded?)`,
-            hint: 'Send RESUME with the file again (sources: { [key]: file }).',
-          });
-          queueMicrotask(() => send({ type: 'TRANSFER.ERROR', error: missing }));
-        } else {
-          backend
-            .uploadObject({
-              bucketId: input.bucketId,
-              objectPath: input.objectPath,
-              body,
-              contentType: input.type,
-              size: input.size,
-              upsert: input.upsert === true,
-              signal: controller.signal,
-              onProgress: (bytesSent) => send({ type: 'TRANSFER.PROGRESS', bytesSent }),
-            })
-            .then(
-              () => send({ type: 'TRANSFER.DONE' }),
-              (error: unknown) => send({ type: 'TRANSFER.ERROR', error }),
-            );
-        }
-        return () => controller.abort();
-      }),
-    },
-    delays: {
-      backoff: ({ context }) => backoffDelay(context.failures, context.retry, random),
-    },
-  });
 }

@@ -1,8 +1,10 @@
 /**
  * Retry policy and error classification shared by the file actors and the finalize step.
  */
-import { isUploadLifecycleError, type UploadErrorCode } from '../errors.js';
-import { isStorageTransferError } from '../adapters/backend.js';
+import { MalformedAnswerError, isUploadLifecycleError, type UploadErrorCode } from '../errors.js';
+import { isStorageTransferError } from '../core/port.js';
+
+export { deserializeError, serializeError, type SerializedUploadError } from '../core/error-data.js';
 
 /** Exponential backoff with jitter. All fields are plain numbers so the policy persists. */
 export interface RetryPolicy {
@@ -62,6 +64,7 @@ export function classifyFailure(error: unknown): FailureClass {
     if (error.storageCode === 'Duplicate') return 'exists';
     return error.retryable ? 'retry' : 'fatal';
   }
+  if (error instanceof MalformedAnswerError) return 'fatal';
   if (isUploadLifecycleError(error) && DATABASE_ERRORS.includes(error.code)) return 'fatal';
   // Other database errors: only connection, concurrency and resource trouble may pass on retry.
   const sqlstate = isUploadLifecycleError(error)
@@ -73,25 +76,4 @@ export function classifyFailure(error: unknown): FailureClass {
   if (typeof sqlstate === 'string' && sqlstate.startsWith('PGRST')) return 'fatal';
   if (error instanceof Error && (error.name === 'ZodError' || error.name === '$ZodError')) return 'fatal';
   return 'retry';
-}
-
-/** An error as it sits in a snapshot: plain data, JSON-safe. */
-export interface SerializedUploadError {
-  name: string;
-  code: UploadErrorCode;
-  message: string;
-  detail?: string | undefined;
-  hint?: string | undefined;
-}
-
-export function serializeError(error: unknown): SerializedUploadError {
-  if (isUploadLifecycleError(error)) {
-    const { name, code, message, detail, hint } = error;
-    return { name, code, message, detail, hint };
-  }
-  return {
-    name: error instanceof Error ? error.name : 'Error',
-    code: 'UL000',
-    message: error instanceof Error ? error.message : String(error),
-  };
 }

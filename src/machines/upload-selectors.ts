@@ -3,30 +3,15 @@
  * the persistence helper for page-reload resume. All pure functions of a snapshot.
  */
 import type { Snapshot, SnapshotFrom } from 'xstate';
-import type { UploadStatus } from './lifecycle.js';
+import type { UploadStatus } from '../core/status.js';
+import type { SerializedUploadError } from '../core/error-data.js';
+import { UPLOAD_PHASES, type UploadPhase } from './upload-events.js';
 import type { UploadFileEntry } from './upload-files.js';
-import type { SerializedUploadError } from './upload-retry.js';
 import type { UploadContext, UploadMachine, UploadStateMeta } from './upload.js';
 
 export type UploadSnapshot = SnapshotFrom<UploadMachine>;
 
-/** The machine's top-level states. */
-export const UPLOAD_PHASES = [
-  'idle',
-  'creating',
-  'draft',
-  'starting',
-  'uploading',
-  'finalizing',
-  'completed',
-  'cancelling',
-  'failing',
-  'failed',
-  'retrying',
-  'loading',
-  'suspended',
-] as const;
-export type UploadPhase = (typeof UPLOAD_PHASES)[number];
+export { UPLOAD_PHASES, type UploadPhase };
 
 /** The top-level state, e.g. `'uploading'` (also while `finalizing.backoff`). */
 export function selectPhase(snapshot: UploadSnapshot): UploadPhase {
@@ -43,7 +28,7 @@ export function selectDatabaseStatus(snapshot: UploadSnapshot): UploadStatus | n
 export interface UploadProgress {
   bytesSent: number;
   bytesTotal: number;
-  /** 0…1; 1 for an upload without files once they are all uploaded. */
+  /** 0…1: bytes acknowledged over bytes to send; 0 before any file, 1 once completed. */
   fraction: number;
   filesUploaded: number;
   filesTotal: number;
@@ -58,7 +43,7 @@ export function selectProgress(snapshot: UploadSnapshot): UploadProgress {
   return {
     bytesSent,
     bytesTotal,
-    fraction: bytesTotal === 0 ? (filesUploaded === files.length ? 1 : 0) : bytesSent / bytesTotal,
+    fraction: selectPhase(snapshot) === 'completed' ? 1 : bytesTotal === 0 ? 0 : bytesSent / bytesTotal,
     filesUploaded,
     filesTotal: files.length,
   };
@@ -68,18 +53,27 @@ export const selectFiles = (snapshot: UploadSnapshot): UploadFileEntry[] => snap
 export const selectEntityId = (snapshot: UploadSnapshot): string | null => snapshot.context.entityId;
 export const selectError = (snapshot: UploadSnapshot): SerializedUploadError | null => snapshot.context.error;
 
-/** Whether a request is in flight (a spinner, disabled buttons). */
+/** The files whose bytes must be given again (`RESUME` with `sources`), e.g. after a reload. */
+export const selectFilesNeedingSource = (snapshot: UploadSnapshot): UploadFileEntry[] =>
+  snapshot.context.files.filter((f) => f.status === 'detached');
+
+/**
+ * Whether the machine is working on its own (a call in flight, a transfer running, a backoff
+ * pending): a spinner, disabled buttons. When it is not, it waits for the user (or is done).
+ */
 export function selectIsBusy(snapshot: UploadSnapshot): boolean {
-  return [
-    'creating',
-    'starting',
-    'uploading',
-    'finalizing',
-    'cancelling',
-    'failing',
-    'retrying',
-    'loading',
-  ].includes(selectPhase(snapshot));
+  const phase = selectPhase(snapshot);
+  if (phase === 'uploading') {
+    return (
+      !snapshot.matches({ uploading: 'running' }) ||
+      snapshot.context.files.some((f) =>
+        ['pending', 'registering', 'queued', 'uploading', 'retrying'].includes(f.status),
+      )
+    );
+  }
+  return ['creating', 'starting', 'finalizing', 'cancelling', 'failing', 'retrying', 'loading'].includes(
+    phase,
+  );
 }
 
 /** A persisted upload snapshot: plain JSON, safe for localStorage. */
@@ -90,10 +84,12 @@ export type PersistedUpload = Snapshot<unknown> & {
 };
 
 /**
- * The snapshot to store for resuming after a reload. In-flight work is not persisted: an upload
- * with an entity comes back `suspended` (send RESUME with the files' bytes to continue: `loading`
- * asks `get_upload_state` and only missing objects are sent); one without an entity comes back
- * `idle` with its files and idempotency key, so CREATE returns the same draft.
+ * The snapshot to store for resuming after a reload. In-flight work is not persisted, and bytes
+ * never are: an upload with an entity comes back `suspended` (send RESUME with the files' bytes
+ * to continue: `loading` asks `get_upload_state` and only missing objects are sent); one without
+ * an entity comes back `idle` with its files and idempotency key, so CREATE returns the same
+ * draft. Files not yet uploaded come back `detached` (they need their bytes); files removed while
+ * their registration was in flight are still removed once the database is read.
  *
  * @example
  * ```ts
@@ -105,16 +101,22 @@ export type PersistedUpload = Snapshot<unknown> & {
  */
 export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   const snapshot = JSON.parse(JSON.stringify(persisted)) as PersistedUpload;
-  if (snapshot.status === 'done') return snapshot;
+  if (snapshot.value === 'completed')
+    return { ...snapshot, status: 'active', children: {} } as PersistedUpload;
   const context = snapshot.context;
   const files = context.files.map((f) =>
-    f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'pending' as const },
+    f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'detached' as const, bytesSent: 0 },
   );
   return {
     ...snapshot,
     status: 'active',
     value: context.entityId ? 'suspended' : 'idle',
     children: {},
-    context: { ...context, files },
+    // A cancel on its way when the page went stays on its way.
+    context: {
+      ...context,
+      files,
+      cancelRequested: context.cancelRequested || snapshot.value === 'cancelling',
+    },
   } as PersistedUpload;
 }

@@ -3,9 +3,9 @@
  * `upload_lifecycle.guard_entity_file()` and the finalize check, so bad input is refused before a
  * byte leaves the machine. The database stays the authority; this only saves a round trip.
  */
-import { mimeAllowed } from '../db/storage-write.js';
+import { mimeAllowed } from '../core/mime.js';
+import type { FileRequirement } from '../core/port.js';
 import { InvalidFileError } from '../errors.js';
-import type { FileRequirement } from '../adapters/backend.js';
 
 /** What validation needs to know about one file. */
 export interface FileFacts {
@@ -95,4 +95,21 @@ export function checkFiles(
     }
   }
   return null;
+}
+
+/** One more file for `slot` would be over its `max_count` (counting `files` already there). */
+export function checkRoom(
+  files: readonly { slot: string }[],
+  slot: string,
+  requirements: readonly FileRequirement[],
+): InvalidFileError | null {
+  const requirement = requirements.find((r) => r.slot === slot);
+  if (!requirement) return null;
+  const n = files.filter((f) => f.slot === slot).length;
+  return n + 1 > requirement.maxCount
+    ? new InvalidFileError({
+        message: `too many files in slot ${slot}: at most ${requirement.maxCount}`,
+        hint: 'Remove a file from this slot first.',
+      })
+    : null;
 }

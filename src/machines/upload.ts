@@ -2,53 +2,78 @@
  * The upload machine: drives one entity from metadata to a database-confirmed `completed`.
  *
  *   idle → creating → draft → starting → uploading → finalizing → completed
- *                                          │   ▲            │
- *                              cancelling/failing → failed ─┘ retrying
- *   loading (resume by id or after a reload) → whichever state the database reports
+ *     └── START / CREATE{start} ──────────────▶ │  ▲                │
+ *                                 cancelling/failing → failed ─ retrying
+ *   loading (by id, after a lost answer or a refusal) → whichever state the database reports
+ *   suspended: a file needs its bytes again (a reload), or the database could not be read
  *
  * Each state declares in `meta.status` the database status it stands for; a contract test checks
  * that every status change the machine can make is a row of the lifecycle table. `completed` is
- * entered only on `finalize_upload`'s answer.
+ * entered only on the database's answer, and stays: every later event is refused, typed.
  *
- * Per file, a `fileUpload` child actor (registered name, so snapshots persist) registers the file
- * and transfers its bytes, with retry and backoff; at most `concurrency` run at once. The bytes
- * and the AbortControllers live outside the snapshot (keyed by the actor system), so
- * `getPersistedSnapshot()` is plain JSON; see {@link persistUpload} for resuming after a reload.
+ * Every user event is handled, deferred or refused in every state (`USER_EVENT_POLICY`). Every
+ * write carries a client key, so repeating it after a lost answer is harmless: the idempotency
+ * key of CREATE, the file key of each registration. An upload whose files are known costs two
+ * RPCs (START from idle, then finalize); CREATE, START, finalize costs three; plus the transfers.
+ *
+ * File state has one owner: the machine's context, written only through `upload-files.ts`.
+ * Transfers are stateless callback actors (`transfer:{key}`) that report bytes; one exists
+ * exactly while its file is `uploading`. Bytes and AbortControllers live outside the snapshot,
+ * so `getPersistedSnapshot()` is plain JSON; see {@link persistUpload} for resuming after a reload.
  *
  * @example
  * ```ts
  * const machine = createUploadMachine({ backend });
  * const actor = createActor(machine, { input: { kind: 'report' } }).start();
  * actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: file }] });
- * actor.send({ type: 'CREATE', metadata: { title: 'Q3' } });
- * // …in draft:
- * actor.send({ type: 'START' });
+ * actor.send({ type: 'START' }); // create, begin and register in one call; then transfers, finalize
  * ```
  */
 import { assign, enqueueActions, setup, type AnyEventObject } from 'xstate';
-import type { Backend, ByteSource, FileRequirement, UploadState } from '../adapters/backend.js';
-import { InvalidFileError, isUploadLifecycleError } from '../errors.js';
-import type { UploadStatus } from './lifecycle.js';
-import type { FileDiscardedEvent, FileUpdateEvent } from './file-upload.js';
-import { bytesOf, createBackendActors, createFileUploadLogic } from './upload-actors.js';
+import type { Backend, FileRequirement, UploadState } from '../core/port.js';
+import type { UploadStatus } from '../core/status.js';
+import { serializeError, type SerializedUploadError } from '../core/error-data.js';
+import { InvalidFileError } from '../errors.js';
+import { MissingSourceError, bytesOf, createUploadActors, type TransferEvent } from './upload-actors.js';
 import {
+  USER_EVENT_POLICY,
+  USER_EVENT_TYPES,
+  refusal,
+  type UploadPhase,
+  type UserEvent,
+} from './upload-events.js';
+import {
+  aboutFile,
+  acceptFiles,
   allUploaded,
-  applyFileUpdate,
+  applyState,
+  attach,
+  batchIndexOf,
+  checkAgainst,
   entriesFor,
+  firstFileError,
+  markRegistering,
+  markUploading,
   nextToRun,
-  reconcileFiles,
+  refusalError,
+  registrationFailed,
+  registrationsOf,
+  removalsDone,
+  removeFile,
+  retryDue,
+  retryFile,
   settledWithError,
-  type AddedFile,
+  stopTransfers,
+  transferDone,
+  transferFailed,
+  transferProgress,
+  unregistered,
+  waitingForSources,
+  type FileRemoval,
+  type TransferOutcome,
   type UploadFileEntry,
 } from './upload-files.js';
-import {
-  DEFAULT_RETRY,
-  backoffDelay,
-  classifyFailure,
-  serializeError,
-  type RetryPolicy,
-  type SerializedUploadError,
-} from './upload-retry.js';
+import { DEFAULT_RETRY, backoffDelay, classifyFailure, type RetryPolicy } from './upload-retry.js';
 import { checkFiles } from './upload-validate.js';
 
 /** What a state of the upload machine stands for in the database. */
@@ -80,6 +105,7 @@ export interface UploadInput {
 export interface UploadContext {
   kind: string | null;
   metadata: Record<string, unknown>;
+  /** Kept while a create's outcome is unknown (a lost answer), so repeating it is harmless. */
   idempotencyKey: string | null;
   entityId: string | null;
   /** The last status the database reported. */
@@ -88,36 +114,28 @@ export interface UploadContext {
   maxAttempts: number;
   requirements: FileRequirement[] | null;
   files: UploadFileEntry[];
-  /** Keys handed out so far (`f{n}`). */
+  /** Files removed locally whose database row must go before finalize. Persisted. */
+  removals: FileRemoval[];
+  /** Default keys handed out so far (`f{n}`). */
   sequence: number;
+  /** The current problem, typed (`null` exactly when there is none). */
   error: SerializedUploadError | null;
   finalizeFailures: number;
-  /**
-   * Keys of files removed while their registration was in flight: their actors remove the row
-   * once it exists, and finalize waits for them. (Optional: snapshots from before it lack it.)
-   */
-  discarding?: string[];
+  /** Registration or removal calls failed in a row (reset by a success). */
+  syncFailures: number;
   /** Set when finalize was refused; auto-finalize waits for an explicit FINALIZE. */
   halted: boolean;
+  /** CANCEL arrived while a call was in flight: cancel once it answers, if still running. */
+  cancelRequested: boolean;
   failureReason: string | null;
   options: UploadOptions;
 }
 
-export type UploadEvent =
-  | { type: 'CREATE'; kind?: string; metadata?: Record<string, unknown>; idempotencyKey?: string }
-  | { type: 'ADD_FILES'; files: AddedFile[] }
-  | { type: 'REMOVE_FILE'; key: string }
-  | { type: 'START' }
-  | { type: 'CANCEL' }
-  | { type: 'RETRY' }
-  | { type: 'RETRY_FILE'; key: string }
-  | { type: 'FINALIZE' }
-  /** Continue a restored snapshot (re-attaching bytes by key), or re-read the entity. */
-  | { type: 'RESUME'; sources?: Record<string, ByteSource> }
-  | FileUpdateEvent
-  | FileDiscardedEvent;
+type InternalEvent = TransferEvent | { type: 'FILE.RETRY_DUE'; key: string };
 
-/** What a completed upload actor outputs. */
+export type UploadEvent = UserEvent | InternalEvent;
+
+/** What a completed upload is: the entity and its files. */
 export interface UploadOutput {
   entityId: string;
   files: UploadFileEntry[];
@@ -131,8 +149,8 @@ export interface CreateUploadMachineOptions {
   generateId?: () => string;
 }
 
-const childId = (key: string) => `file:${key}`;
-const noDiscards = (context: UploadContext) => (context.discarding ?? []).length === 0;
+const transferId = (key: string) => `transfer:${key}`;
+const retryTimerId = (key: string) => `retry:${key}`;
 
 function stateOf(event: AnyEventObject): UploadState {
   return (event as unknown as { output: UploadState }).output;
@@ -141,7 +159,7 @@ function errorOf(event: AnyEventObject): unknown {
   return (event as unknown as { error: unknown }).error;
 }
 const isCode = (code: string) => (event: AnyEventObject) =>
-  isUploadLifecycleError(errorOf(event)) && (errorOf(event) as { code: string }).code === code;
+  (errorOf(event) as { code?: unknown } | null)?.code === code;
 
 function fromDatabase(state: UploadState) {
   return {
@@ -154,6 +172,17 @@ function fromDatabase(state: UploadState) {
     metadata: state.metadata,
     failureReason: state.failureReason,
   };
+}
+
+/** Refusals for every user event `phase` refuses, from {@link USER_EVENT_POLICY}. */
+function refusals(phase: UploadPhase) {
+  const on: Record<string, { actions: ReturnType<typeof assign> }> = {};
+  for (const type of USER_EVENT_TYPES) {
+    if (USER_EVENT_POLICY[phase][type] === 'refuse') {
+      on[type] = { actions: assign({ error: () => refusal(type, phase) }) as never };
+    }
+  }
+  return on;
 }
 
 /**
@@ -170,173 +199,360 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       context: {} as UploadContext,
       events: {} as UploadEvent,
       input: {} as UploadInput,
-      output: {} as UploadOutput,
     },
-    actors: { fileUpload: createFileUploadLogic(backend, random), ...createBackendActors(backend) },
+    actors: createUploadActors(backend),
     delays: {
       finalizeBackoff: ({ context }) => backoffDelay(context.finalizeFailures, context.options.retry, random),
+      syncBackoff: ({ context }) => backoffDelay(context.syncFailures, context.options.retry, random),
     },
     guards: {
       hasEntity: ({ context }) => context.entityId !== null,
-      filesAcceptable: ({ context, event }) =>
-        event.type === 'ADD_FILES' &&
-        (context.requirements === null ||
-          checkFiles(
-            [...context.files, ...entriesFor(event.files, context.sequence)],
-            context.requirements,
-          ) === null),
+      noKind: ({ context, event }) =>
+        !(event.type === 'CREATE' && typeof event.kind === 'string' && event.kind !== '') &&
+        (context.kind === null || context.kind === ''),
+      startRequested: ({ event }) =>
+        event.type === 'START' || (event.type === 'CREATE' && event.start === true),
+      filesStartable: ({ context }) => !context.files.some((f) => f.status === 'error'),
       readyToStart: ({ context }) =>
         context.requirements !== null &&
+        !context.files.some((f) => f.status === 'error') &&
         checkFiles(context.files, context.requirements, { complete: true }) === null,
-      readyToFinalize: ({ context }) => allUploaded(context.files) && noDiscards(context),
+      cancelRequested: ({ context }) => context.cancelRequested,
+      needsRegistration: ({ context }) => unregistered(context.files).length > 0,
+      needsRemoval: ({ context }) => context.removals.some((r) => r.fileId !== null),
+      readyToFinalize: ({ context }) =>
+        allUploaded(context.files) &&
+        context.removals.length === 0 &&
+        unregistered(context.files).length === 0,
       autoFinalize: ({ context }) =>
-        context.options.autoFinalize && !context.halted && allUploaded(context.files) && noDiscards(context),
+        context.options.autoFinalize &&
+        !context.halted &&
+        allUploaded(context.files) &&
+        context.removals.length === 0,
       filesFailed: ({ context }) => settledWithError(context.files),
-      completedAnswer: ({ event }) => stateOf(event).status === 'completed',
-      transient: ({ context, event }) =>
+      waitingForSources: ({ context }) => waitingForSources(context.files),
+      knownFile: ({ context, event }) =>
+        (event.type === 'REMOVE_FILE' || event.type === 'RETRY_FILE') &&
+        context.files.some((f) => f.key === event.key),
+      fileInError: ({ context, event }) =>
+        event.type === 'RETRY_FILE' && context.files.some((f) => f.key === event.key && f.status === 'error'),
+      knownSources: ({ context, event }) =>
+        event.type === 'RESUME' &&
+        Object.keys(event.sources ?? {}).every((key) => context.files.some((f) => f.key === key)),
+      answeredDraft: ({ event }) => stateOf(event).status === 'draft',
+      answeredUploading: ({ event }) => stateOf(event).status === 'uploading',
+      answeredCompleted: ({ event }) => stateOf(event).status === 'completed',
+      transientFinalize: ({ context, event }) =>
         classifyFailure(errorOf(event)) === 'retry' &&
         context.finalizeFailures + 1 < context.options.retry.attempts,
+      transientSync: ({ context, event }) =>
+        classifyFailure(errorOf(event)) === 'retry' &&
+        context.syncFailures + 1 < context.options.retry.attempts,
+      transient: ({ event }) => classifyFailure(errorOf(event)) === 'retry',
+      batchRefusal: ({ event }) =>
+        isCode('UL004')(event) && /^files\[\d+\]: /.test(String((errorOf(event) as Error).message)),
       requirementsNotMet: ({ event }) => isCode('UL002')(event),
-      isDraft: ({ event }) => stateOf(event).status === 'draft',
-      isUploading: ({ event }) => stateOf(event).status === 'uploading',
-      isCompleted: ({ event }) => stateOf(event).status === 'completed',
     },
     actions: {
       recordError: assign({ error: ({ event }) => serializeError(errorOf(event)) }),
       clearError: assign({ error: null }),
       recordDatabase: assign(({ event }) => fromDatabase(stateOf(event))),
-      rejectFiles: assign({
-        error: ({ context, event }) =>
-          event.type === 'ADD_FILES' && context.requirements
-            ? serializeError(
-                checkFiles(
-                  [...context.files, ...entriesFor(event.files, context.sequence)],
-                  context.requirements,
-                ),
-              )
-            : null,
+      applyAnswer: assign(({ context, event, system }) => {
+        const bytes = bytesOf(system);
+        return applyState(context.files, context.removals, stateOf(event), (key) => bytes.has(key));
       }),
-      rejectStart: assign({
-        error: ({ context }) =>
-          serializeError(
-            context.requirements
-              ? checkFiles(context.files, context.requirements, { complete: true })
-              : new InvalidFileError({ message: 'requirements unknown', hint: 'Create the draft first.' }),
-          ),
+      applyRetryAnswer: assign(({ context, event, system }) => {
+        const bytes = bytesOf(system);
+        return applyState(context.files, context.removals, stateOf(event), (key) => bytes.has(key), {
+          requeueErrors: true,
+        });
       }),
-      // Runs before `addFiles`, so it sees the same sequence number and derives the same keys.
-      storeBytes: ({ context, event, system }) => {
+      /** After the draft's answer, files added before the requirements were known are checked. */
+      checkEarlyFiles: assign(({ context }) => {
+        if (!context.requirements) return {};
+        const files = checkAgainst(context.files, context.requirements);
+        return { files, error: firstFileError(files) };
+      }),
+      addFiles: enqueueActions(({ context, event, enqueue, system }) => {
         if (event.type !== 'ADD_FILES') return;
         const entries = entriesFor(event.files, context.sequence);
-        event.files.forEach((file, i) => bytesOf(system).set(entries[i]!.key, file.body));
-      },
-      addFiles: assign(({ context, event }) => {
-        if (event.type !== 'ADD_FILES') return {};
-        return {
-          files: [...context.files, ...entriesFor(event.files, context.sequence)],
+        const acceptance = acceptFiles(context.files, entries, context.requirements);
+        const bytes = bytesOf(system);
+        for (const entry of acceptance.accepted) {
+          bytes.set(entry.key, event.files[entries.indexOf(entry)]!.body);
+        }
+        enqueue.assign({
+          files: [...context.files, ...acceptance.accepted],
           sequence: context.sequence + event.files.length,
-          error: null,
-        };
+          error: refusalError(entries, acceptance),
+          ...(acceptance.accepted.length > 0 && { halted: false, finalizeFailures: 0 }),
+        });
       }),
-      attachSources: ({ event, system }) => {
-        if (event.type !== 'RESUME' || !event.sources) return;
-        for (const [key, body] of Object.entries(event.sources)) bytesOf(system).set(key, body);
-      },
-      forgetBytes: ({ event, system }) => {
-        if (event.type === 'REMOVE_FILE') bytesOf(system).delete(event.key);
-      },
-      removeEntry: assign({
-        files: ({ context, event }) =>
-          context.files.filter((f) => event.type !== 'REMOVE_FILE' || f.key !== event.key),
-      }),
-      removeRegistered: enqueueActions(({ context, event, enqueue }) => {
+      removeFile: enqueueActions(({ context, event, enqueue, system }) => {
         if (event.type !== 'REMOVE_FILE') return;
-        const entry = context.files.find((f) => f.key === event.key);
-        if (!entry) return;
-        // Its registration is in flight: stopping now would leave the row behind. The actor
-        // removes it once it answers, then reports FILE.DISCARDED.
-        if (entry.status === 'registering') {
-          enqueue.sendTo(childId(entry.key), { type: 'REMOVE' });
-          enqueue.assign({ discarding: [...(context.discarding ?? []), entry.key] });
+        enqueue.stopChild(transferId(event.key));
+        enqueue.cancel(retryTimerId(event.key));
+        bytesOf(system).delete(event.key);
+        // The files changed: a finalize that halted may succeed now.
+        enqueue.assign({
+          ...removeFile(context.files, context.removals, event.key),
+          error: null,
+          halted: false,
+          finalizeFailures: 0,
+        });
+      }),
+      refuseUnknownFile: assign({
+        error: ({ event }) =>
+          serializeError(
+            new InvalidFileError({
+              message: `no file with key ${(event as { key?: string }).key} in this upload`,
+              hint: 'Use the key of a file in the upload (files[].key).',
+            }),
+          ),
+      }),
+      attachSources: enqueueActions(({ context, event, enqueue, system }) => {
+        if (event.type !== 'RESUME') return;
+        const bytes = bytesOf(system);
+        for (const [key, body] of Object.entries(event.sources ?? {})) bytes.set(key, body);
+        const files = attach(context.files, (key) => bytes.has(key));
+        const attached = files.some((f, i) => f !== context.files[i]);
+        // The error stays unless this RESUME fixed something (it may explain a halt).
+        enqueue.assign(attached ? { files, error: null } : { files });
+      }),
+      refuseUnknownSources: assign({
+        error: ({ context, event }) => {
+          const keys = Object.keys((event as { sources?: object }).sources ?? {});
+          const unknown = keys.filter((key) => !context.files.some((f) => f.key === key));
+          return serializeError(
+            new InvalidFileError({
+              message: `RESUME names files this upload does not have: ${unknown.join(', ')}`,
+              hint: `Use the keys of files[] (${context.files.map((f) => f.key).join(', ') || 'none yet'}).`,
+            }),
+          );
+        },
+      }),
+      deferCancel: assign({ cancelRequested: true }),
+      /** Arrived somewhere a deferred CANCEL no longer applies: say so, typed. */
+      dropStaleCancel: enqueueActions(({ context, enqueue }, params: { phase: UploadPhase }) => {
+        if (!context.cancelRequested) return;
+        // The cancel took effect before its answer was lost (a reload mid-cancel): nothing to report.
+        if (params.phase === 'failed' && context.failureReason === 'cancelled') {
+          enqueue.assign({ cancelRequested: false });
           return;
         }
-        enqueue.stopChild(childId(entry.key));
-        if (entry.fileId && context.entityId) {
-          enqueue.spawnChild('removeFile', {
-            id: `remove:${entry.key}`,
-            input: { entityId: context.entityId, fileId: entry.fileId },
-          });
-        }
+        enqueue.assign({
+          cancelRequested: false,
+          error: refusal('CANCEL', params.phase, 'the call in flight answered first'),
+        });
       }),
-      // A file whose bytes are not here (a reload before RESUME re-attached them) waits as
-      // `pending` instead of failing the entity; RESUME with its bytes starts it.
-      spawnFiles: enqueueActions(({ context, enqueue, system }) => {
+      startCreate: assign(({ context, event }) => ({
+        kind: (event.type === 'CREATE' && event.kind) || context.kind,
+        metadata: (event.type === 'CREATE' && event.metadata) || context.metadata,
+        idempotencyKey:
+          (event.type === 'CREATE' && event.idempotencyKey) || context.idempotencyKey || generateId(),
+        error: null,
+      })),
+      /** A create the database refused created nothing: the next CREATE gets a new key. */
+      createRefused: enqueueActions(({ context, event, enqueue, system }) => {
+        const failure = errorOf(event);
+        const error = serializeError(failure);
+        const index = batchIndexOf(error);
+        const bad =
+          index !== null ? context.files.filter((f) => f.status === 'registering')[index] : undefined;
+        const own = { ...error, message: error.message.replace(/^files\[\d+\]: /, '') };
         const bytes = bytesOf(system);
-        const toSpawn = context.files.filter(
-          (f) => (f.status === 'pending' || f.status === 'error') && bytes.has(f.key),
-        );
-        for (const f of toSpawn) {
-          enqueue.spawnChild('fileUpload', {
-            id: childId(f.key),
+        enqueue.assign({
+          idempotencyKey: classifyFailure(failure) === 'retry' ? context.idempotencyKey : null,
+          files: registrationFailed(
+            context.files,
+            (key) => bytes.has(key),
+            bad ? { key: bad.key, error: own } : undefined,
+          ),
+          error: bad ? aboutFile(bad.name, own) : error,
+        });
+      }),
+      markBatch: assign({
+        files: ({ context }) =>
+          markRegistering(
+            context.files,
+            unregistered(context.files).map((f) => f.key),
+          ),
+      }),
+      /** A registration batch was refused for one file (`files[i]: …`): that file is in error. */
+      batchRefused: enqueueActions(({ context, event, enqueue, system }) => {
+        const error = serializeError(errorOf(event));
+        const index = batchIndexOf(error);
+        const batch = context.files.filter((f) => f.status === 'registering');
+        const bad = index !== null ? batch[index] : undefined;
+        const own = { ...error, message: error.message.replace(/^files\[\d+\]: /, '') };
+        const bytes = bytesOf(system);
+        enqueue.assign({
+          files: registrationFailed(
+            context.files,
+            (key) => bytes.has(key),
+            bad ? { key: bad.key, error: own } : undefined,
+          ),
+          error: bad ? aboutFile(bad.name, own) : error,
+        });
+      }),
+      batchFailed: assign(({ context, event, system }) => {
+        const bytes = bytesOf(system);
+        return {
+          files: registrationFailed(context.files, (key) => bytes.has(key)),
+          error: serializeError(errorOf(event)),
+          syncFailures: context.syncFailures + 1,
+        };
+      }),
+      /** Registration failed for good: the unregistered files are in error (the upload fails). */
+      batchGaveUp: assign(({ context, event }) => {
+        const error = serializeError(errorOf(event));
+        return {
+          files: context.files.map((f) =>
+            f.status === 'registering'
+              ? { ...f, status: 'error' as const, failures: f.failures + 1, error }
+              : f,
+          ),
+          error,
+          syncFailures: 0,
+        };
+      }),
+      syncSucceeded: assign({ syncFailures: 0 }),
+      removalsDone: assign({
+        removals: ({ context, event }) =>
+          removalsDone(context.removals, (event as unknown as { output: string[] }).output),
+        syncFailures: 0,
+      }),
+      syncFailed: assign({
+        error: ({ event }) => serializeError(errorOf(event)),
+        syncFailures: ({ context }) => context.syncFailures + 1,
+      }),
+      /** Starts the queued files that fit in `concurrency`, each as a `transfer:{key}` actor. */
+      schedule: enqueueActions(({ context, enqueue }) => {
+        const next = nextToRun(context.files, context.options.concurrency);
+        for (const f of next) {
+          enqueue.spawnChild('transfer', {
+            id: transferId(f.key),
             input: {
               key: f.key,
-              entityId: context.entityId!,
-              slot: f.slot,
-              name: f.name,
+              bucketId: f.bucketId!,
+              objectPath: f.objectPath!,
               size: f.size,
               type: f.type,
-              sha256: f.sha256,
-              fileId: f.fileId,
-              bucketId: f.bucketId,
-              objectPath: f.objectPath,
-              replace: f.replace === true,
-              retry: context.options.retry,
+              upsert: f.replace === true,
             },
           });
         }
-        if (toSpawn.length > 0) {
-          enqueue.assign({
-            files: context.files.map((f) =>
-              toSpawn.includes(f)
-                ? { ...f, status: 'queued' as const, failures: 0, error: null, bytesSent: 0 }
-                : f,
-            ),
-          });
-        }
-      }),
-      schedule: enqueueActions(({ context, enqueue }) => {
-        const next = nextToRun(context.files, context.options.concurrency);
-        for (const f of next) enqueue.sendTo(childId(f.key), { type: 'RUN' });
         if (next.length > 0) {
           enqueue.assign({
-            files: context.files.map((f) =>
-              next.includes(f)
-                ? { ...f, status: f.fileId ? ('uploading' as const) : ('registering' as const) }
-                : f,
+            files: markUploading(
+              context.files,
+              next.map((f) => f.key),
             ),
           });
         }
       }),
-      stopFiles: enqueueActions(({ context, enqueue }) => {
-        for (const f of context.files) enqueue.stopChild(childId(f.key));
-        enqueue.assign({
-          files: context.files.map((f) =>
-            f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'pending' as const },
-          ),
-        });
+      /** Leaving `uploading`: every transfer and retry timer stops; files wait as `queued`. */
+      stopTransfers: enqueueActions(({ context, enqueue }) => {
+        for (const f of context.files) {
+          if (f.status === 'uploading') enqueue.stopChild(transferId(f.key));
+          if (f.status === 'retrying') enqueue.cancel(retryTimerId(f.key));
+        }
+        enqueue.assign({ files: stopTransfers(context.files) });
       }),
-      applyFileUpdate: assign({
+      transferProgress: assign({
         files: ({ context, event }) =>
-          event.type === 'FILE.UPDATE' ? applyFileUpdate(context.files, event) : context.files,
+          event.type === 'TRANSFER.PROGRESS'
+            ? transferProgress(context.files, event.key, event.bytesSent)
+            : context.files,
       }),
-      retryFile: enqueueActions(({ context, event, enqueue }) => {
-        if (event.type !== 'RETRY_FILE') return;
-        const entry = context.files.find((f) => f.key === event.key && f.status === 'error');
-        if (entry) enqueue.sendTo(childId(entry.key), { type: 'RETRY' });
+      transferDone: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'TRANSFER.DONE') return;
+        enqueue.stopChild(transferId(event.key));
+        enqueue.assign({ files: transferDone(context.files, event.key) });
       }),
-      reconcile: assign(({ context, event }) => {
-        const state = stateOf(event);
-        return { ...fromDatabase(state), files: reconcileFiles(context.files, state) };
+      transferFailed: enqueueActions(({ context, event, enqueue }) => {
+        if (event.type !== 'TRANSFER.ERROR') return;
+        const entry = context.files.find((f) => f.key === event.key);
+        if (!entry || entry.status !== 'uploading') return;
+        enqueue.stopChild(transferId(event.key));
+        const failure = classifyFailure(event.error);
+        const outcome: TransferOutcome =
+          event.error instanceof MissingSourceError
+            ? 'detached'
+            : failure === 'exists'
+              ? 'uploaded'
+              : failure === 'aborted'
+                ? 'queued'
+                : failure === 'retry' && entry.failures + 1 < context.options.retry.attempts
+                  ? 'retrying'
+                  : 'error';
+        enqueue.assign({
+          files: transferFailed(context.files, event.key, outcome, serializeError(event.error)),
+        });
+        if (outcome === 'retrying') {
+          enqueue.raise(
+            { type: 'FILE.RETRY_DUE', key: event.key },
+            {
+              id: retryTimerId(event.key),
+              delay: backoffDelay(entry.failures + 1, context.options.retry, random),
+            },
+          );
+        }
+      }),
+      retryDue: assign({
+        files: ({ context, event }) =>
+          event.type === 'FILE.RETRY_DUE' ? retryDue(context.files, event.key) : context.files,
+      }),
+      retryFile: assign(({ context, event, system }) =>
+        event.type === 'RETRY_FILE'
+          ? { files: retryFile(context.files, event.key, bytesOf(system).has(event.key)), error: null }
+          : {},
+      ),
+      refuseRetryFile: assign({
+        error: ({ event }) =>
+          refusal('RETRY_FILE', 'uploading', `file ${(event as { key?: string }).key} is not in error`),
+      }),
+      refuseFinalize: assign({
+        error: ({ context }) =>
+          refusal(
+            'FINALIZE',
+            'uploading',
+            context.removals.length > 0
+              ? 'removed files are still being deleted'
+              : `${context.files.filter((f) => f.status !== 'uploaded').length} file(s) not uploaded yet`,
+          ),
+      }),
+      refuseStart: assign({
+        error: ({ context }) => {
+          const invalid = firstFileError(context.files.filter((f) => f.status === 'error'));
+          if (invalid) return invalid;
+          return serializeError(
+            context.requirements
+              ? checkFiles(context.files, context.requirements, { complete: true })
+              : new InvalidFileError({ message: 'requirements unknown', hint: 'Create the draft first.' }),
+          );
+        },
+      }),
+      refuseNoKind: assign({
+        error: () =>
+          serializeError(
+            new InvalidFileError({
+              message: 'no kind: the upload does not know what to create',
+              hint: 'Pass kind in the input or in CREATE.',
+            }),
+          ),
+      }),
+      suspendForSources: assign({
+        error: ({ context }) =>
+          serializeError(
+            new MissingSourceError({
+              message: `the bytes of ${context.files
+                .filter((f) => f.status === 'detached')
+                .map((f) => `${f.name} (${f.key})`)
+                .join(', ')} are not here`,
+              hint: 'Send RESUME with sources: { [key]: file } for these files, or remove them.',
+            }),
+          ),
       }),
     },
   }).createMachine({
@@ -352,118 +568,230 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       maxAttempts: 0,
       requirements: input?.requirements ?? null,
       files: [],
+      removals: [],
       sequence: 0,
       error: null,
       finalizeFailures: 0,
+      syncFailures: 0,
       halted: false,
+      cancelRequested: false,
       failureReason: null,
-      discarding: [],
       options: {
         concurrency: Math.max(1, input?.concurrency ?? 3),
         autoFinalize: input?.autoFinalize ?? true,
         retry: { ...DEFAULT_RETRY, ...input?.retry },
       },
     }),
-    output: ({ context }) => ({ entityId: context.entityId!, files: context.files }),
-    on: {
-      ADD_FILES: [
-        { guard: 'filesAcceptable', actions: ['storeBytes', 'addFiles'] },
-        { actions: 'rejectFiles' },
-      ],
-      'FILE.DISCARDED': {
-        actions: assign({
-          discarding: ({ context, event }) => (context.discarding ?? []).filter((key) => key !== event.key),
-        }),
-      },
-    },
     states: {
       idle: {
         meta: { status: null } satisfies UploadStateMeta,
         always: { guard: 'hasEntity', target: 'loading' },
         on: {
-          CREATE: {
-            target: 'creating',
-            actions: assign(({ context, event }) => ({
-              kind: event.kind ?? context.kind,
-              metadata: event.metadata ?? context.metadata,
-              idempotencyKey: event.idempotencyKey ?? context.idempotencyKey ?? generateId(),
-              error: null,
-            })),
-          },
-          REMOVE_FILE: { actions: ['forgetBytes', 'removeEntry'] },
+          ...refusals('idle'),
+          CREATE: [
+            { guard: 'noKind', actions: 'refuseNoKind' },
+            { guard: 'startRequested', target: 'creating.withFiles', actions: 'startCreate' },
+            { target: 'creating.plain', actions: 'startCreate' },
+          ],
+          START: [
+            { guard: 'noKind', actions: 'refuseNoKind' },
+            { guard: 'filesStartable', target: 'creating.withFiles', actions: 'startCreate' },
+            { actions: 'refuseStart' },
+          ],
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       creating: {
         meta: { status: null } satisfies UploadStateMeta,
-        invoke: {
-          id: 'createDraft',
-          src: 'createDraft',
-          input: ({ context }) => ({
-            kind: context.kind ?? '',
-            metadata: context.metadata,
-            idempotencyKey: context.idempotencyKey,
-          }),
-          onDone: [
-            // An idempotent create may answer an entity that has moved on: read it properly.
-            {
-              guard: ({ event }) => event.output.status !== 'draft',
-              target: 'loading',
-              actions: 'recordDatabase',
-            },
-            {
-              target: 'draft',
-              actions: [
-                'recordDatabase',
-                assign({
-                  error: ({ context }) =>
-                    context.requirements
-                      ? serializeError(checkFiles(context.files, context.requirements))
-                      : null,
-                }),
+        initial: 'plain',
+        states: {
+          // The one-shot START: create, begin and register in one call.
+          plain: {
+            invoke: {
+              id: 'createDraft',
+              src: 'createDraft',
+              input: ({ context }) => ({
+                kind: context.kind ?? '',
+                metadata: context.metadata,
+                idempotencyKey: context.idempotencyKey,
+              }),
+              onDone: [
+                {
+                  guard: 'answeredDraft',
+                  target: '#upload.draft',
+                  actions: ['recordDatabase', 'applyAnswer', 'checkEarlyFiles'],
+                },
+                // A replayed key whose entity moved on: read it properly.
+                { target: '#upload.loading', actions: 'recordDatabase' },
               ],
+              onError: { target: '#upload.idle', actions: 'createRefused' },
             },
-          ],
-          onError: { target: 'idle', actions: 'recordError' },
+          },
+          withFiles: {
+            entry: 'markBatch',
+            invoke: {
+              id: 'createDraft',
+              src: 'createDraft',
+              input: ({ context }) => ({
+                kind: context.kind ?? '',
+                metadata: context.metadata,
+                idempotencyKey: context.idempotencyKey,
+                startUpload: true,
+                files: registrationsOf(context.files.filter((f) => f.status === 'registering')),
+              }),
+              onDone: [
+                {
+                  guard: 'answeredUploading',
+                  target: '#upload.uploading',
+                  actions: ['recordDatabase', 'applyAnswer'],
+                },
+                { target: '#upload.loading', actions: 'recordDatabase' },
+              ],
+              onError: { target: '#upload.idle', actions: 'createRefused' },
+            },
+          },
+        },
+        on: {
+          ...refusals('creating'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          CANCEL: { actions: 'deferCancel' },
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       draft: {
         meta: { status: 'draft' } satisfies UploadStateMeta,
+        entry: { type: 'dropStaleCancel', params: { phase: 'draft' } },
         on: {
+          ...refusals('draft'),
           START: [
             { guard: 'readyToStart', target: 'starting', actions: 'clearError' },
-            { actions: 'rejectStart' },
+            { actions: 'refuseStart' },
           ],
-          REMOVE_FILE: { actions: ['forgetBytes', 'removeEntry', 'clearError'] },
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       starting: {
         meta: { status: 'draft' } satisfies UploadStateMeta,
+        entry: 'markBatch',
         invoke: {
-          id: 'beginUpload',
-          src: 'beginUpload',
-          input: ({ context }) => ({ entityId: context.entityId! }),
-          onDone: { target: 'uploading', actions: 'recordDatabase' },
-          onError: { target: 'draft', actions: 'recordError' },
+          id: 'startUpload',
+          src: 'startUpload',
+          input: ({ context }) => ({
+            entityId: context.entityId!,
+            files: registrationsOf(context.files.filter((f) => f.status === 'registering')),
+          }),
+          onDone: [
+            { guard: 'answeredUploading', target: 'uploading', actions: ['recordDatabase', 'applyAnswer'] },
+            { target: 'loading', actions: 'recordDatabase' },
+          ],
+          onError: [
+            { guard: 'batchRefusal', target: 'draft', actions: 'batchRefused' },
+            // Whatever else happened (a lost answer, a refusal): read where the entity is.
+            { target: 'loading', actions: ['batchFailed', 'recordError'] },
+          ],
+        },
+        on: {
+          ...refusals('starting'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          CANCEL: { actions: 'deferCancel' },
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       uploading: {
         meta: { status: 'uploading' } satisfies UploadStateMeta,
-        entry: ['spawnFiles', 'schedule'],
-        exit: 'stopFiles',
-        always: [
-          { guard: 'autoFinalize', target: 'finalizing' },
-          { guard: 'filesFailed', target: 'failing' },
-        ],
+        entry: 'schedule',
+        exit: 'stopTransfers',
+        always: {
+          guard: 'cancelRequested',
+          target: 'cancelling',
+          actions: assign({ cancelRequested: false }),
+        },
+        initial: 'running',
+        states: {
+          running: {
+            always: [
+              { guard: 'needsRegistration', target: 'registering' },
+              { guard: 'needsRemoval', target: 'removing' },
+              { guard: 'autoFinalize', target: '#upload.finalizing' },
+              { guard: 'filesFailed', target: '#upload.failing' },
+              { guard: 'waitingForSources', target: '#upload.suspended', actions: 'suspendForSources' },
+            ],
+          },
+          registering: {
+            entry: 'markBatch',
+            invoke: {
+              id: 'registerFiles',
+              src: 'registerFiles',
+              input: ({ context }) => ({
+                entityId: context.entityId!,
+                files: registrationsOf(context.files.filter((f) => f.status === 'registering')),
+              }),
+              onDone: {
+                target: 'running',
+                actions: ['recordDatabase', 'applyAnswer', 'syncSucceeded', 'schedule'],
+              },
+              onError: [
+                { guard: 'batchRefusal', target: 'running', actions: 'batchRefused' },
+                { guard: 'transientSync', target: 'backoff', actions: 'batchFailed' },
+                { guard: 'transient', target: 'running', actions: 'batchGaveUp' },
+                // Refused for the entity (expired, failed elsewhere): read where it is.
+                { target: '#upload.loading', actions: ['batchFailed', 'recordError'] },
+              ],
+            },
+          },
+          removing: {
+            invoke: {
+              id: 'removeFiles',
+              src: 'removeFiles',
+              input: ({ context }) => ({
+                entityId: context.entityId!,
+                fileIds: context.removals.flatMap((r) => (r.fileId ? [r.fileId] : [])),
+              }),
+              onDone: { target: 'running', actions: 'removalsDone' },
+              onError: [
+                { guard: 'transientSync', target: 'backoff', actions: 'syncFailed' },
+                { target: '#upload.loading', actions: 'recordError' },
+              ],
+            },
+          },
+          backoff: {
+            after: { syncBackoff: 'running' },
+          },
+        },
         on: {
-          'FILE.UPDATE': { actions: ['applyFileUpdate', 'schedule'] },
-          ADD_FILES: [
-            { guard: 'filesAcceptable', actions: ['storeBytes', 'addFiles', 'spawnFiles', 'schedule'] },
-            { actions: 'rejectFiles' },
+          ...refusals('uploading'),
+          'TRANSFER.PROGRESS': { actions: 'transferProgress' },
+          'TRANSFER.DONE': { actions: ['transferDone', 'schedule'] },
+          'TRANSFER.ERROR': { actions: ['transferFailed', 'schedule'] },
+          'FILE.RETRY_DUE': { actions: ['retryDue', 'schedule'] },
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [
+            { guard: 'knownFile', actions: ['removeFile', 'schedule'] },
+            { actions: 'refuseUnknownFile' },
           ],
-          REMOVE_FILE: { actions: ['removeRegistered', 'forgetBytes', 'removeEntry', 'schedule'] },
-          RETRY_FILE: { actions: 'retryFile' },
-          RESUME: { actions: ['attachSources', 'spawnFiles', 'schedule'] },
-          FINALIZE: { guard: 'readyToFinalize', target: 'finalizing', actions: assign({ halted: false }) },
+          RETRY_FILE: [
+            { guard: 'fileInError', actions: ['retryFile', 'schedule'] },
+            { guard: 'knownFile', actions: 'refuseRetryFile' },
+            { actions: 'refuseUnknownFile' },
+          ],
+          RESUME: [
+            { guard: 'knownSources', actions: ['attachSources', 'schedule'] },
+            { actions: 'refuseUnknownSources' },
+          ],
+          FINALIZE: [
+            {
+              guard: 'readyToFinalize',
+              target: 'finalizing',
+              actions: assign({ halted: false, finalizeFailures: 0, error: null }),
+            },
+            { actions: 'refuseFinalize' },
+          ],
           CANCEL: { target: 'cancelling' },
         },
       },
@@ -478,12 +806,16 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
               src: 'finalizeUpload',
               input: ({ context }) => ({ entityId: context.entityId! }),
               onDone: [
-                { guard: 'completedAnswer', target: '#upload.completed', actions: 'recordDatabase' },
-                { target: '#upload.loading' },
+                {
+                  guard: 'answeredCompleted',
+                  target: '#upload.completed',
+                  actions: ['recordDatabase', 'applyAnswer', 'clearError'],
+                },
+                { target: '#upload.loading', actions: 'recordDatabase' },
               ],
               onError: [
                 {
-                  guard: 'transient',
+                  guard: 'transientFinalize',
                   target: 'backoff',
                   actions: [
                     'recordError',
@@ -512,10 +844,16 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             after: { finalizeBackoff: 'calling' },
           },
         },
+        on: {
+          ...refusals('finalizing'),
+          CANCEL: { actions: 'deferCancel' },
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+        },
       },
       completed: {
         meta: { status: 'completed' } satisfies UploadStateMeta,
-        type: 'final',
+        entry: { type: 'dropStaleCancel', params: { phase: 'completed' } },
+        on: refusals('completed'),
       },
       cancelling: {
         meta: { status: 'uploading' } satisfies UploadStateMeta,
@@ -523,8 +861,14 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           id: 'failUpload',
           src: 'failUpload',
           input: ({ context }) => ({ entityId: context.entityId!, reason: 'cancelled' }),
-          onDone: { target: 'failed', actions: 'recordDatabase' },
+          onDone: { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           onError: { target: 'loading', actions: 'recordError' },
+        },
+        on: {
+          ...refusals('cancelling'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       failing: {
@@ -533,14 +877,25 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           id: 'failUpload',
           src: 'failUpload',
           input: ({ context }) => ({ entityId: context.entityId!, reason: 'client_error' }),
-          onDone: { target: 'failed', actions: 'recordDatabase' },
+          onDone: { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           onError: { target: 'loading', actions: 'recordError' },
+        },
+        on: {
+          ...refusals('failing'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       failed: {
         meta: { status: 'failed' } satisfies UploadStateMeta,
+        entry: { type: 'dropStaleCancel', params: { phase: 'failed' } },
         on: {
-          RETRY: { target: 'retrying' },
+          ...refusals('failed'),
+          RETRY: { target: 'retrying', actions: 'clearError' },
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       retrying: {
@@ -549,11 +904,27 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           id: 'retryUpload',
           src: 'retryUpload',
           input: ({ context }) => ({ entityId: context.entityId! }),
-          onDone: {
-            target: 'uploading',
-            actions: ['recordDatabase', assign({ error: null, halted: false, finalizeFailures: 0 })],
-          },
-          onError: { target: 'failed', actions: 'recordError' },
+          onDone: [
+            {
+              guard: 'answeredUploading',
+              target: 'uploading',
+              actions: [
+                'recordDatabase',
+                'applyRetryAnswer',
+                assign({ error: null, halted: false, finalizeFailures: 0, syncFailures: 0 }),
+              ],
+            },
+            { target: 'loading', actions: 'recordDatabase' },
+          ],
+          // A lost answer or a refusal (UL006): read where the entity is.
+          onError: { target: 'loading', actions: 'recordError' },
+        },
+        on: {
+          ...refusals('retrying'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          CANCEL: { actions: 'deferCancel' },
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       loading: {
@@ -563,18 +934,32 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           src: 'getUploadState',
           input: ({ context }) => ({ entityId: context.entityId! }),
           onDone: [
-            { guard: 'isDraft', target: 'draft', actions: 'reconcile' },
-            { guard: 'isUploading', target: 'uploading', actions: 'reconcile' },
-            { guard: 'isCompleted', target: 'completed', actions: 'reconcile' },
-            { target: 'failed', actions: 'reconcile' },
+            { guard: 'answeredDraft', target: 'draft', actions: ['recordDatabase', 'applyAnswer'] },
+            { guard: 'answeredUploading', target: 'uploading', actions: ['recordDatabase', 'applyAnswer'] },
+            { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
+            { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           ],
           onError: { target: 'suspended', actions: 'recordError' },
+        },
+        on: {
+          ...refusals('loading'),
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          CANCEL: { actions: 'deferCancel' },
+          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
         },
       },
       suspended: {
         meta: { status: null, observed: true } satisfies UploadStateMeta,
         on: {
-          RESUME: { guard: 'hasEntity', target: 'loading', actions: ['attachSources', 'clearError'] },
+          ...refusals('suspended'),
+          RESUME: [
+            { guard: 'knownSources', target: 'loading', actions: 'attachSources' },
+            { actions: 'refuseUnknownSources' },
+          ],
+          ADD_FILES: { actions: 'addFiles' },
+          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          CANCEL: { target: 'cancelling', actions: 'clearError' },
         },
       },
     },
@@ -582,3 +967,4 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
 }
 
 export type UploadMachine = ReturnType<typeof createUploadMachine>;
+export type { UploadPhase };

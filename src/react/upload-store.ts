@@ -5,14 +5,21 @@
  *   (1,000 progress events in a frame are one render).
  * - Reference-counted start/stop, so StrictMode's mount → unmount → mount keeps the one actor
  *   (no second draft, no second transfer); a real unmount stops it, which aborts its transfers.
+ * - Works again after a stop: retained once more (React 19's `<Activity>` showing a hidden
+ *   component), it restarts from the snapshot it stopped with, keeps the files' bytes, and
+ *   resumes — only what Storage lacks is sent again. (@xstate/react does the same for its own
+ *   actors with `stopRootWithRehydration`.)
  * - Optionally persists the snapshot under a key (page-reload resume) and fires settle callbacks
  *   on every database-confirmed end, not batched.
  *
  * Framework-free on purpose: `useUploadLifecycle` is a thin layer over it, and it can be tested
  * (and used from other frameworks) without React. Touches no browser global at import time.
  */
-import { createActor, type Actor, type Snapshot } from 'xstate';
-import type { Backend } from '../adapters/backend.js';
+import { createActor, type Actor, type ActorOptions, type Snapshot } from 'xstate';
+import type { Backend } from '../core/port.js';
+import type { SerializedUploadError } from '../core/error-data.js';
+import { adoptBytes } from '../machines/upload-actors.js';
+import { USER_EVENT_POLICY } from '../machines/upload-events.js';
 import {
   createUploadMachine,
   type UploadEvent,
@@ -26,7 +33,6 @@ import {
   type UploadPhase,
   type UploadSnapshot,
 } from '../machines/upload-selectors.js';
-import type { SerializedUploadError } from '../machines/upload-retry.js';
 
 /** Runs `flush` later (once); returns a cancel function. */
 export type FrameScheduler = (flush: () => void) => () => void;
@@ -61,6 +67,8 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   scheduler?: FrameScheduler;
   /** Jitter source for retries (tests). */
   random?: () => number;
+  /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
+  clock?: ActorOptions<UploadMachine>['clock'];
   onCompleted?: (output: UploadOutput) => void;
   onSettled?: (settlement: UploadSettlement) => void;
 }
@@ -81,7 +89,7 @@ export interface UploadStore {
   setCallbacks(callbacks: Pick<UploadStoreOptions, 'onCompleted' | 'onSettled'>): void;
   /** Publish now instead of at the next frame (tests, or before reading after a send). */
   flush(): void;
-  /** The underlying actor; its `getSnapshot()` is never batched. */
+  /** The underlying actor (a new one after a stop and a retain); its `getSnapshot()` is never batched. */
   readonly actor: Actor<UploadMachine>;
 }
 
@@ -129,7 +137,7 @@ function readPersisted(
  * ```
  */
 export function createUploadStore(options: UploadStoreOptions): UploadStore {
-  const { backend, persistKey, kind, entityId, random, scheduler = defaultScheduler } = options;
+  const { backend, persistKey, kind, entityId, random, clock, scheduler = defaultScheduler } = options;
   const storage = options.storage ?? defaultStorage();
   const machine = createUploadMachine(random ? { backend, random } : { backend });
   const input: UploadInput = {
@@ -142,7 +150,11 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     ...(options.retry !== undefined && { retry: options.retry }),
   };
   const restored = entityId === undefined ? readPersisted(storage, persistKey) : undefined;
-  const actor = createActor(machine, restored ? { input, snapshot: restored } : { input });
+  const withClock = clock ? { clock } : {};
+  let actor = createActor(
+    machine,
+    restored ? { input, snapshot: restored, ...withClock } : { input, ...withClock },
+  );
 
   let callbacks: Pick<UploadStoreOptions, 'onCompleted' | 'onSettled'> = {
     onCompleted: options.onCompleted,
@@ -155,6 +167,7 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
   let cancelFrame: (() => void) | null = null;
   let scheduled = false;
   let retainers = 0;
+  const waiting: UploadEvent[] = [];
   let started = false;
   let stopped = false;
 
@@ -192,7 +205,7 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     if (phase === lastPhase) return;
     lastPhase = phase;
     if (phase === 'completed') {
-      const output = { entityId: snapshot.context.entityId!, files: snapshot.context.files };
+      const output: UploadOutput = { entityId: snapshot.context.entityId!, files: snapshot.context.files };
       callbacks.onCompleted?.(output);
       callbacks.onSettled?.({
         status: 'completed',
@@ -211,8 +224,37 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
   }
 
   function start(): void {
-    if (started) return;
+    if (started && !stopped) return;
+    if (stopped) {
+      // Retained again after a stop: a new actor from the snapshot the old one stopped with.
+      const previous = actor;
+      actor = createActor(machine, {
+        input,
+        snapshot: persistUpload(previous.getPersistedSnapshot()),
+        ...withClock,
+      });
+      adoptBytes(previous.system, actor.system);
+      stopped = false;
+      lastPhase = selectPhase(actor.getSnapshot());
+      subscribeAndStart();
+      // Its files' bytes are here: continue where it was.
+      const restarted = actor.getSnapshot();
+      if (
+        selectPhase(restarted) === 'suspended' ||
+        (USER_EVENT_POLICY[selectPhase(restarted)].RESUME === 'handle' &&
+          restarted.context.files.some((f) => f.status === 'detached'))
+      ) {
+        actor.send({ type: 'RESUME' });
+      }
+      for (const event of waiting.splice(0)) actor.send(event);
+      schedule();
+      return;
+    }
     started = true;
+    subscribeAndStart();
+  }
+
+  function subscribeAndStart(): void {
     actor.subscribe({
       next: (snapshot) => {
         settle(snapshot);
@@ -232,11 +274,12 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     // Save before stopping: stopping aborts the transfers, which is not the state to resume from.
     persist(actor.getSnapshot());
     actor.stop();
-    listeners.clear();
   }
 
   return {
-    actor,
+    get actor() {
+      return actor;
+    },
     getSnapshot: () => published,
     getServerSnapshot: () => (serverSnapshot ??= createActor(machine, { input }).getSnapshot()),
     subscribe(listener) {
@@ -244,7 +287,9 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
       return () => listeners.delete(listener);
     },
     send(event) {
-      if (!stopped) actor.send(event);
+      // While stopped (hidden), events wait for the next retain instead of vanishing.
+      if (stopped) waiting.push(event);
+      else actor.send(event);
     },
     retain() {
       retainers++;

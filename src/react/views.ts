@@ -3,10 +3,9 @@
  * Both are memoized by the identity of the snapshot object they come from, so an unchanged file
  * keeps an identical view and a selector over it returns the same value (no re-render).
  */
-import { toUploadLifecycleError, type UploadLifecycleError } from '../errors.js';
-import type { FileUploadStatus } from '../machines/file-upload.js';
-import type { UploadFileEntry } from '../machines/upload-files.js';
-import type { SerializedUploadError } from '../machines/upload-retry.js';
+import type { UploadLifecycleError } from '../errors.js';
+import { deserializeError, type SerializedUploadError } from '../core/error-data.js';
+import type { FileUploadStatus, UploadFileEntry } from '../machines/upload-files.js';
 
 /** One file as a UI shows it. */
 export interface UploadFileView {
@@ -27,17 +26,15 @@ export interface UploadFileView {
 const views = new WeakMap<UploadFileEntry, UploadFileView>();
 const errors = new WeakMap<SerializedUploadError, UploadLifecycleError>();
 
-/** The typed error (`code` UL001…UL006, or UL000) of a serialized one; same input, same object. */
+/**
+ * The typed error of a serialized one — the class it was thrown as (`StorageTransferError` with
+ * its `storageCode`/`retryable`/`status`, `UL001`…`UL006`, …); same input, same object.
+ */
 export function typedError(error: SerializedUploadError | null): UploadLifecycleError | null {
   if (!error) return null;
   let typed = errors.get(error);
   if (!typed) {
-    typed = toUploadLifecycleError({
-      code: error.code,
-      message: error.message,
-      detail: error.detail,
-      hint: error.hint,
-    });
+    typed = deserializeError(error);
     errors.set(error, typed);
   }
   return typed;

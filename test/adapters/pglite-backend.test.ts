@@ -49,7 +49,7 @@ describe('createPgliteBackend', { timeout: 30_000 }, () => {
     actor.send({ type: 'CREATE', metadata: { title: 'Q3' } });
     await waitFor(actor, (s) => selectPhase(s) === 'draft');
     actor.send({ type: 'START' });
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => s.matches('completed'));
     const entityId = done.context.entityId!;
 
     expect(await statusOfRow(db, entityId)).toBe('completed');
@@ -89,7 +89,7 @@ describe('createPgliteBackend', { timeout: 30_000 }, () => {
     actor.send({ type: 'START' });
     const tick = setInterval(() => clock.increment(RETRY.maxDelayMs), 5);
     try {
-      const done = await waitFor(actor, (s) => s.status === 'done' || s.context.halted);
+      const done = await waitFor(actor, (s) => s.matches('completed') || s.context.halted);
       expect(done.value).toBe('completed');
     } finally {
       clearInterval(tick);
@@ -126,7 +126,7 @@ describe('createPgliteBackend', { timeout: 30_000 }, () => {
     actor.send({ type: 'START' });
     await waitFor(actor, (s) => s.matches({ finalizing: 'backoff' }));
     clock.increment(1000);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => s.matches('completed'));
 
     const events = await eventsOf(db, done.context.entityId!);
     expect(events.filter((e) => e.to_status === 'completed')).toHaveLength(1);
@@ -218,7 +218,7 @@ describe('createPgliteBackend', { timeout: 30_000 }, () => {
 
     const second = createActor(first.machine, { snapshot: JSON.parse(stored), input: {} }).start();
     second.send({ type: 'RESUME', sources: { f2: photo } });
-    const done = await waitFor(second, (s) => s.status === 'done');
+    const done = await waitFor(second, (s) => s.matches('completed'));
     expect(done.value).toBe('completed');
     expect(sent).toHaveLength(3); // document once, photo twice (stalled, then resumed); the document was not re-sent
     expect(sent.filter((p) => p === done.context.files[0]!.objectPath)).toHaveLength(1);

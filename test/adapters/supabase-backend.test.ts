@@ -106,7 +106,7 @@ async function untilDone(actor: ReturnType<typeof run>['actor'], clock: Simulate
     }
   });
   try {
-    return await waitFor(actor, (s) => s.status === 'done');
+    return await waitFor(actor, (s) => s.matches('completed'));
   } finally {
     sub.unsubscribe();
   }
@@ -132,7 +132,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
     await toUploading(actor, [
       { slot: 'document', body: bytes(2000), name: 'r.pdf', type: 'application/pdf' },
     ]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => s.matches('completed'));
     expect(await statusOfRow(db, done.context.entityId!)).toBe('completed');
 
     const rpcs = local.log.filter((r) => r.path.startsWith('/rest/v1/rpc/'));
@@ -168,7 +168,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
     const { actor } = run(backend);
     const body = bytes(3000);
     await toUploading(actor, [{ slot: 'document', body, name: 'r.pdf', type: 'application/pdf' }]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => s.matches('completed'));
     const file = done.context.files[0]!;
 
     const uploads = local.log.filter((r) => r.path.startsWith('/storage/v1/object/'));
@@ -257,7 +257,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       if (sent !== undefined && sent !== progress.at(-1)) progress.push(sent);
     });
     await toUploading(actor, [{ slot: 'document', body, name: 'big.pdf', type: 'application/pdf' }]);
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => s.matches('completed'));
     const file = done.context.files[0]!;
 
     const tus = local.log.filter((r) => r.path.startsWith('/storage/v1/upload/resumable'));
@@ -316,7 +316,7 @@ describe('createSupabaseBackend', { timeout: 60_000 }, () => {
       await waitFor(actor, (s) => s.context.files[0]!.status === 'retrying');
       expect(proxy.kills).toBe(1);
       clock.increment(RETRY.maxDelayMs);
-      const done = await waitFor(actor, (s) => s.status === 'done');
+      const done = await waitFor(actor, (s) => s.matches('completed'));
       expect(done.value).toBe('completed');
 
       const writes = local.writes.map((w) => ({ offset: w.offset, bytes: w.bytes }));

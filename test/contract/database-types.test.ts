@@ -65,6 +65,7 @@ describe('src/generated/database.types.ts', () => {
       size: number;
       mime: string;
       sha256?: string;
+      file_key?: string;
     }>();
     expectTypeOf<RpcArgs<'fail_upload'>>().toEqualTypeOf<{ entity_id: string; reason?: string }>();
     expectTypeOf<RpcResults['finalize_upload']>().toEqualTypeOf<UploadState>();

@@ -3,7 +3,6 @@ import type { AnyStateNode } from 'xstate';
 import { activePaths, toMermaid } from '../../src/machines/diagram.js';
 import { lifecycleMachine } from '../../src/machines/lifecycle.js';
 import { createUploadMachine } from '../../src/machines/upload.js';
-import { fileUploadMachine } from '../../src/machines/file-upload.js';
 import { createFakeBackend } from '../upload/fake-backend.js';
 
 const upload = createUploadMachine({ backend: createFakeBackend().backend, random: () => 0.5 });
@@ -27,7 +26,7 @@ describe('toMermaid draws a machine from its definition', () => {
   });
 
   it('writes no transition inside a composite block and shows no internal xstate.* names', () => {
-    for (const machine of [upload, fileUploadMachine]) {
+    for (const machine of [upload, lifecycleMachine]) {
       const lines = toMermaid(machine).split('\n');
       let depth = 0;
       for (const line of lines) {

@@ -143,7 +143,7 @@ describe('useUploadLifecycle', () => {
     expect(screen.getByTestId('file-f1').textContent).toContain('500');
   });
 
-  it('keeps one actor through StrictMode double mount: one draft, one begin, one transfer per file', async () => {
+  it('keeps one actor through StrictMode double mount: one draft, one start, one transfer per file', async () => {
     const clock = createFrameClock();
     const controlled = createControlledBackend();
     const onCompleted = vi.fn();
@@ -156,7 +156,7 @@ describe('useUploadLifecycle', () => {
     await until(clock, statusIs('completed'), 'completed');
 
     expect(controlled.fake.count('createDraft')).toBe(1);
-    expect(controlled.fake.count('beginUpload')).toBe(1);
+    expect(controlled.fake.count('startUpload')).toBe(1);
     expect(controlled.transfers).toHaveLength(1);
     expect(controlled.fake.count('finalizeUpload')).toBe(1);
     expect(onCompleted).toHaveBeenCalledTimes(1);
@@ -222,7 +222,7 @@ describe('useUploadLifecycle', () => {
     expect(second.probe.upload.entityId).toBe(entityId);
     expect(second.probe.upload.files.map((f) => [f.key, f.state])).toEqual([
       ['f1', 'uploaded'],
-      ['f2', 'pending'],
+      ['f2', 'detached'],
     ]);
 
     act(() => second.probe.upload.resume({ f2: png(800) }));

@@ -1,7 +1,8 @@
 /**
  * An in-memory Backend with the RPC semantics of docs/rpc.md (status checks, attempts, idempotent
- * finalize), byte transfers it can stall or fail on demand, and a log of every call. For unit
- * tests of the machine; the adapters are tested against the real SQL.
+ * finalize, idempotency and file keys), byte transfers it can stall or fail on demand, faults
+ * before or after the call takes effect (a lost answer), and a log of every call. For unit tests
+ * of the machine; the model-based suite runs the machine on the real SQL (PGlite).
  */
 import {
   EntityNotFoundError,
@@ -14,6 +15,7 @@ import {
   abortError,
   networkError,
   type Backend,
+  type FileRegistration,
   type FileRequirement,
   type ObjectTransfer,
   type UploadState,
@@ -34,6 +36,12 @@ interface Entity {
 
 type Method = keyof Omit<Backend, 'name'>;
 
+interface Fault {
+  error: unknown;
+  /** The call takes effect first, then its answer is lost. */
+  afterCommit: boolean;
+}
+
 /** Controls a transfer in flight: resolve or fail it by hand. */
 export interface PendingTransfer {
   transfer: ObjectTransfer;
@@ -46,7 +54,7 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
   const entities = new Map<string, Entity>();
   const objects = new Map<string, { size: number; mime: string }>();
   const calls: { method: Method; args: unknown[] }[] = [];
-  const faults = new Map<Method, unknown[]>();
+  const faults = new Map<Method, Fault[]>();
   /** Transfers stall here when `stallTransfers` is on. */
   const pending: PendingTransfer[] = [];
   const pendingWaiters: { n: number; resolve: () => void }[] = [];
@@ -82,15 +90,76 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
   };
   const injected = (method: Method) => {
     const queue = faults.get(method);
-    if (queue && queue.length > 0) throw queue.shift();
+    if (queue && queue.length > 0 && !queue[0]!.afterCommit) throw queue.shift()!.error;
+  };
+  const lostAnswer = (method: Method) => {
+    const queue = faults.get(method);
+    if (queue && queue.length > 0 && queue[0]!.afterCommit) throw queue.shift()!.error;
   };
 
   async function call<T>(method: Method, args: unknown[], fn: () => T): Promise<T> {
     calls.push({ method, args });
     await Promise.resolve();
     injected(method);
-    return fn();
+    const result = fn();
+    lostAnswer(method);
+    return result;
   }
+
+  const register = (e: Entity, file: FileRegistration) => {
+    if (e.state.status !== 'uploading') throw new NotAcceptingError({ message: 'not uploading' });
+    const same = file.key !== undefined ? e.state.files.find((f) => f.key === file.key) : undefined;
+    if (same) {
+      if (same.slot !== file.slot || same.originalName !== file.filename || same.declaredSize !== file.size) {
+        throw new InvalidFileError({
+          message: `file_key ${file.key} is already registered for another file`,
+        });
+      }
+      return same;
+    }
+    const problem = checkFile(
+      { slot: file.slot, name: file.filename, size: file.size, type: file.mime },
+      requirements,
+    );
+    if (problem) throw problem;
+    const slotCount = e.state.files.filter((f) => f.slot === file.slot).length;
+    if (slotCount >= requirements.find((r) => r.slot === file.slot)!.maxCount) {
+      throw new InvalidFileError({ message: 'too many files' });
+    }
+    const fileId = `file${++ids}`;
+    const row: UploadStateFile = {
+      fileId,
+      key: file.key ?? fileId,
+      slot: file.slot,
+      originalName: file.filename,
+      declaredSize: file.size,
+      declaredMime: file.mime,
+      sha256: file.sha256 ?? null,
+      bucketId: 'bucket',
+      objectPath: `owner/${e.state.entityId}/${fileId}`,
+      verifiedAt: null,
+      objectExists: false,
+      objectMatches: false,
+    };
+    e.state.files.push(row);
+    return row;
+  };
+  /** All or nothing, like the SQL batch: a bad file names its index. */
+  const registerAll = (e: Entity, files: readonly FileRegistration[]) => {
+    const before = e.state.files;
+    e.state.files = [...before];
+    files.forEach((file, i) => {
+      try {
+        register(e, file);
+      } catch (error) {
+        e.state.files = before;
+        if (error instanceof InvalidFileError) {
+          throw new InvalidFileError({ message: `files[${i}]: ${error.message}` });
+        }
+        throw error;
+      }
+    });
+  };
 
   const backend = {
     name: 'fake',
@@ -99,7 +168,18 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
         const existing = [...entities.values()].find(
           (e) => input.idempotencyKey && e.state.metadata.__key === input.idempotencyKey,
         );
-        if (existing) return snapshot(existing);
+        if (existing) {
+          const { __key: _key, ...metadata } = existing.state.metadata;
+          if (
+            existing.state.kind !== input.kind ||
+            JSON.stringify(metadata) !== JSON.stringify(input.metadata ?? {})
+          ) {
+            throw new InvalidFileError({
+              message: `idempotency_key ${input.idempotencyKey} was already used with other parameters`,
+            });
+          }
+          return snapshot(existing);
+        }
         const id = `e${++ids}`;
         const e: Entity = {
           transitions: ['->draft:create'],
@@ -118,7 +198,36 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
             files: [],
           },
         };
+        if (input.startUpload) {
+          move(e, 'uploading', 'begin_upload');
+          e.state.attempt = 1;
+          registerAll(e, input.files ?? []);
+        }
         entities.set(id, e);
+        return snapshot(e);
+      }),
+    startUpload: (entityId, files) =>
+      call('startUpload', [entityId, files], () => {
+        const e = entity(entityId);
+        const before = { status: e.state.status, attempt: e.state.attempt, transitions: [...e.transitions] };
+        if (e.state.status !== 'uploading') {
+          if (e.state.status !== 'draft') throw new ForbiddenTransitionError({ message: 'not a draft' });
+          move(e, 'uploading', 'begin_upload');
+          e.state.attempt = 1;
+        }
+        try {
+          registerAll(e, files);
+        } catch (error) {
+          e.state = { ...e.state, status: before.status, attempt: before.attempt };
+          e.transitions = before.transitions;
+          throw error;
+        }
+        return snapshot(e);
+      }),
+    registerFiles: (entityId, files) =>
+      call('registerFiles', [entityId, files], () => {
+        const e = entity(entityId);
+        registerAll(e, files);
         return snapshot(e);
       }),
     beginUpload: (entityId) =>
@@ -131,37 +240,15 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
       }),
     registerFile: (entityId, file) =>
       call('registerFile', [entityId, file], () => {
-        const e = entity(entityId);
-        if (e.state.status !== 'uploading') throw new NotAcceptingError({ message: 'not uploading' });
-        const problem = checkFile(
-          { slot: file.slot, name: file.filename, size: file.size, type: file.mime },
-          requirements,
-        );
-        if (problem) throw problem;
-        const slotCount = e.state.files.filter((f) => f.slot === file.slot).length;
-        if (slotCount >= requirements.find((r) => r.slot === file.slot)!.maxCount) {
-          throw new InvalidFileError({ message: 'too many files' });
-        }
-        const fileId = `file${++ids}`;
-        const row: UploadStateFile = {
-          fileId,
-          slot: file.slot,
-          originalName: file.filename,
-          declaredSize: file.size,
-          declaredMime: file.mime,
-          sha256: file.sha256 ?? null,
-          bucketId: 'bucket',
-          objectPath: `owner/${entityId}/${fileId}`,
-          verifiedAt: null,
-          objectExists: false,
-          objectMatches: false,
-        };
-        e.state.files.push(row);
-        return { fileId, bucketId: row.bucketId, objectPath: row.objectPath };
+        const row = register(entity(entityId), file);
+        return { fileId: row.fileId, key: row.key, bucketId: row.bucketId, objectPath: row.objectPath };
       }),
     removeFile: (entityId, fileId) =>
       call('removeFile', [entityId, fileId], () => {
         const e = entity(entityId);
+        if (e.state.status !== 'uploading') throw new NotAcceptingError({ message: 'not uploading' });
+        if (!e.state.files.some((f) => f.fileId === fileId))
+          throw new EntityNotFoundError({ message: 'file not found' });
         e.state.files = e.state.files.filter((f) => f.fileId !== fileId);
         return snapshot(e);
       }),
@@ -245,9 +332,14 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
     get maxInFlight() {
       return maxInFlight;
     },
-    /** The next `times` calls of `method` reject with `error`. */
+    /** The next `times` calls of `method` reject with `error` (before taking effect). */
     fail(method: Method, error: unknown, times = 1) {
-      faults.set(method, [...(faults.get(method) ?? []), ...Array.from({ length: times }, () => error)]);
+      const added = Array.from({ length: times }, () => ({ error, afterCommit: false }));
+      faults.set(method, [...(faults.get(method) ?? []), ...added]);
+    },
+    /** The next call of `method` takes effect, then its answer is lost (rejects with `error`). */
+    loseAnswer(method: Method, error: unknown = networkError(new Error('socket hang up'))) {
+      faults.set(method, [...(faults.get(method) ?? []), { error, afterCommit: true }]);
     },
     /** Resolves once `n` transfers are stalled. */
     stalled(n: number): Promise<void> {

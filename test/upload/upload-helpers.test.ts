@@ -5,13 +5,14 @@
 import { describe, expect, it } from 'vitest';
 import { storageError, type UploadState, type UploadStateFile } from '../../src/adapters/backend.js';
 import { parseUploadState } from '../../src/adapters/upload-state.js';
-import { entriesFor, reconcileFiles } from '../../src/machines/upload-files.js';
+import { applyState, entriesFor } from '../../src/machines/upload-files.js';
 import { persistUpload } from '../../src/machines/upload-selectors.js';
 import { classifyFailure } from '../../src/machines/upload-retry.js';
 import { UploadLifecycleError, toUploadLifecycleError } from '../../src/errors.js';
 
 const row = (over: Partial<UploadStateFile>): UploadStateFile => ({
   fileId: 'file-1',
+  key: 'file-1-key',
   slot: 'document',
   originalName: 'a.pdf',
   declaredSize: 10,
@@ -39,7 +40,7 @@ const stateWith = (files: UploadStateFile[]): UploadState => ({
   files,
 });
 
-describe('reconcileFiles', () => {
+describe('applyState: the database word merged into the local files, by key', () => {
   const local = entriesFor(
     [
       { slot: 'document', body: new Uint8Array(10), name: 'a.pdf', type: 'application/pdf' },
@@ -47,34 +48,52 @@ describe('reconcileFiles', () => {
     ],
     0,
   );
+  const here = () => true;
 
   it('marks a file whose object is stored and matches as uploaded, so it is not sent again', () => {
-    const files = reconcileFiles(
+    const { files } = applyState(
       [{ ...local[0]!, fileId: 'file-1' }],
-      stateWith([row({ objectExists: true, objectMatches: true })]),
+      [],
+      stateWith([row({ key: 'f1', objectExists: true, objectMatches: true })]),
+      here,
     );
     expect(files[0]).toMatchObject({ status: 'uploaded', bytesSent: 10, objectPath: 'o/e/file-1' });
   });
 
-  it('sends again a file whose object is missing or does not match', () => {
-    const files = reconcileFiles(
-      [{ ...local[0]!, fileId: 'file-1', status: 'uploaded' }],
-      stateWith([row({ objectExists: true, objectMatches: false })]),
-    );
-    expect(files[0]).toMatchObject({ status: 'pending', bytesSent: 0, fileId: 'file-1' });
+  it('sends again (with upsert) a file whose object is missing or does not match; detached when its bytes are not here', () => {
+    const entry = { ...local[0]!, fileId: 'file-1', status: 'uploaded' as const };
+    const state = stateWith([row({ key: 'f1', objectExists: true, objectMatches: false })]);
+    expect(applyState([entry], [], state, here).files[0]).toMatchObject({
+      status: 'queued',
+      bytesSent: 0,
+      replace: true,
+    });
+    expect(applyState([entry], [], state, () => false).files[0]).toMatchObject({ status: 'detached' });
   });
 
-  it('adopts the registration whose answer was lost (same slot, name, size, type) instead of registering twice', () => {
-    const files = reconcileFiles(local, stateWith([row({ fileId: 'file-9', objectPath: 'o/e/file-9' })]));
+  it('adopts the registration whose answer was lost by its key, never by a look-alike', () => {
+    const registering = local.map((f) => ({ ...f, status: 'registering' as const }));
+    const { files } = applyState(
+      registering,
+      [],
+      stateWith([row({ key: 'f1', fileId: 'file-9', objectPath: 'o/e/file-9' })]),
+      here,
+    );
     expect(files.map((f) => [f.key, f.fileId, f.status])).toEqual([
-      ['f1', 'file-9', 'pending'],
+      ['f1', 'file-9', 'queued'],
       ['f2', null, 'pending'],
     ]);
   });
 
-  it('shows database files it did not know about', () => {
-    const files = reconcileFiles([], stateWith([row({ objectExists: true, objectMatches: true })]));
-    expect(files).toEqual([expect.objectContaining({ key: 'db-file-1', status: 'uploaded' })]);
+  it('lists database files it did not know about under their keys; a removed one becomes a removal', () => {
+    const state = stateWith([
+      row({ objectExists: true, objectMatches: true }),
+      row({ key: 'gone', fileId: 'file-2', objectPath: 'o/e/file-2' }),
+    ]);
+    const { files, removals } = applyState([], [{ key: 'gone', fileId: null }], state, here);
+    expect(files).toEqual([expect.objectContaining({ key: 'file-1-key', status: 'uploaded' })]);
+    expect(removals).toEqual([{ key: 'gone', fileId: 'file-2' }]);
+    expect(applyState([], [{ key: 'gone', fileId: 'file-2' }], stateWith([]), here).removals).toEqual([]);
   });
 });
 
@@ -82,7 +101,7 @@ describe('persistUpload', () => {
   const snapshot = (value: string, entityId: string | null, status = 'active') => ({
     status,
     value,
-    children: { 'file:f1': { src: 'fileUpload', snapshot: {} } },
+    children: { 'transfer:f1': { src: 'transfer', snapshot: {} } },
     context: {
       entityId,
       files: [
@@ -92,11 +111,11 @@ describe('persistUpload', () => {
     },
   });
 
-  it('comes back suspended, without children, with in-flight files pending', () => {
+  it('comes back suspended, without children, with in-flight files detached (their bytes are gone)', () => {
     const persisted = persistUpload(snapshot('uploading', 'e1') as never);
     expect(persisted.value).toBe('suspended');
     expect(persisted.children).toEqual({});
-    expect(persisted.context.files.map((f) => f.status)).toEqual(['pending', 'uploaded']);
+    expect(persisted.context.files.map((f) => f.status)).toEqual(['detached', 'uploaded']);
   });
 
   it('comes back idle when no entity exists yet, and unchanged when done', () => {

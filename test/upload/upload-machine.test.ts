@@ -8,6 +8,7 @@ import { createUploadMachine, type UploadInput } from '../../src/machines/upload
 import {
   persistUpload,
   selectDatabaseStatus,
+  selectIsBusy,
   selectPhase,
   selectProgress,
   type UploadSnapshot,
@@ -65,7 +66,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
       ],
     });
     actor.send({ type: 'START' });
-    const done = await waitFor(actor, (s) => s.status === 'done');
+    const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
 
     expect(phases).toEqual(['idle', 'creating', 'draft', 'starting', 'uploading', 'finalizing', 'completed']);
     expect(selectDatabaseStatus(done)).toBe('completed');
@@ -75,7 +76,8 @@ describe('upload machine', { timeout: 10_000 }, () => {
       fraction: 1,
       filesUploaded: 2,
     });
-    expect(done.output?.entityId).toBe('e1');
+    expect(done.context.entityId).toBe('e1');
+    expect(done.context.error).toBeNull();
     expect(fake.entities.get('e1')!.transitions).toEqual([
       '->draft:create',
       'draft->uploading:begin_upload',
@@ -94,7 +96,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'START' });
     // finalize refused → the machine re-reads the row instead of assuming anything
     await waitFor(actor, (s) => fake.count('getUploadState') === 1 && selectPhase(s) !== 'loading');
-    expect(actor.getSnapshot().status).toBe('active');
+    expect(selectPhase(actor.getSnapshot())).not.toBe('completed');
     expect(fake.count('finalizeUpload')).toBe(1);
   });
 
@@ -109,6 +111,10 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: png(), name: 'x.png' }] });
     expect(actor.getSnapshot().context.error!.message).toMatch(/not allowed/);
 
+    expect(actor.getSnapshot().context.files).toEqual([]);
+    actor.send({ type: 'START' });
+    expect(actor.getSnapshot().context.error!.message).toMatch(/needs at least 1/);
+
     actor.send({
       type: 'ADD_FILES',
       files: [
@@ -116,13 +122,11 @@ describe('upload machine', { timeout: 10_000 }, () => {
         { slot: 'document', body: pdf(), name: 'b.pdf' },
       ],
     });
-    expect(actor.getSnapshot().context.error!.message).toMatch(/too many files in slot document/);
-
-    expect(actor.getSnapshot().context.files).toEqual([]);
-    actor.send({ type: 'START' });
-    expect(actor.getSnapshot().context.error!.message).toMatch(/needs at least 1/);
+    // Each file on its own: the good one is in, the one too many is refused by name.
+    expect(actor.getSnapshot().context.error!.message).toMatch(/^b\.pdf: too many files in slot document/);
+    expect(actor.getSnapshot().context.files.map((f) => f.name)).toEqual(['a.pdf']);
     expect(selectPhase(actor.getSnapshot())).toBe('draft');
-    expect(fake.count('uploadObject') + fake.count('registerFile') + fake.count('beginUpload')).toBe(0);
+    expect(fake.count('uploadObject') + fake.count('startUpload') + fake.count('beginUpload')).toBe(0);
   });
 
   it('validates files added before the draft existed once the requirements arrive', async () => {
@@ -131,10 +135,15 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'ADD_FILES', files: [{ slot: 'photos', body: png(6000), name: 'huge.png' }] });
     actor.send({ type: 'CREATE' });
     await waitFor(actor, inPhase('draft'));
-    expect(actor.getSnapshot().context.error).toMatchObject({ code: 'UL004' });
+    const checked = actor.getSnapshot().context;
+    expect(checked.error).toMatchObject({
+      code: 'UL004',
+      message: expect.stringMatching(/^huge\.png: file too large/),
+    });
+    expect(checked.files[0]).toMatchObject({ status: 'error', error: { code: 'UL004' } });
     actor.send({ type: 'START' });
     expect(selectPhase(actor.getSnapshot())).toBe('draft');
-    expect(fake.count('beginUpload')).toBe(0);
+    expect(fake.count('startUpload')).toBe(0);
   });
 
   it('runs at most `concurrency` files at once', async () => {
@@ -151,6 +160,9 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'START' });
     await fake.stalled(2);
     expect(actor.getSnapshot().context.files.filter((f) => f.status === 'queued')).toHaveLength(3);
+    expect(Object.keys(actor.getSnapshot().children).filter((id) => id.startsWith('transfer:'))).toHaveLength(
+      2,
+    );
     while (fake.pending.length > 0 || selectPhase(actor.getSnapshot()) === 'uploading') {
       const next = fake.pending.shift();
       if (next) next.finish();
@@ -183,7 +195,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     );
     expect(fake.count('uploadObject')).toBe(2);
     clock.increment(second);
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(fake.count('uploadObject')).toBe(3);
   });
 
@@ -203,7 +215,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     expect(fake.entities.get('e1')!.state.failureReason).toBe('client_error');
 
     actor.send({ type: 'RETRY' });
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(fake.entities.get('e1')!.transitions.slice(-3)).toEqual([
       'uploading->failed:fail',
       'failed->uploading:retry',
@@ -249,12 +261,12 @@ describe('upload machine', { timeout: 10_000 }, () => {
     expect(signals.every((s) => s.aborted)).toBe(true);
     const failed = await waitFor(actor, inPhase('failed'));
     expect(fake.entities.get('e1')!.state.failureReason).toBe('cancelled');
-    expect(failed.context.files.map((f) => f.status)).toEqual(['pending', 'pending']);
+    expect(failed.context.files.map((f) => f.status)).toEqual(['queued', 'queued']);
 
     fake.control.stallTransfers = false;
     fake.pending.length = 0;
     actor.send({ type: 'RETRY' });
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(fake.objects.size).toBe(2);
   });
 
@@ -278,7 +290,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     await waitFor(actor, (s) => s.matches({ finalizing: 'backoff' }));
     expect(selectDatabaseStatus(actor.getSnapshot())).toBe('uploading');
     clock.increment(10_000);
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(fake.count('finalizeUpload')).toBe(2);
     expect(fake.entities.get('e1')!.transitions.filter((t) => t.endsWith(':finalize'))).toHaveLength(1);
   });
@@ -302,7 +314,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     actor.send({ type: 'RETRY_FILE', key: 'f1' });
     await waitFor(actor, (s) => s.context.files[0]!.status === 'uploaded');
     fake.pending.shift()!.finish();
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(fake.count('uploadObject')).toBe(3);
   });
 
@@ -324,19 +336,18 @@ describe('upload machine', { timeout: 10_000 }, () => {
     expect(photo.transfer.signal.aborted).toBe(true);
     await waitFor(actor, () => fake.count('removeFile') === 1);
     fake.pending[0]!.finish();
-    await waitFor(actor, (s) => s.status === 'done');
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
     expect(actor.getSnapshot().context.files.map((f) => f.key)).toEqual(['f1']);
   });
 
-  it('REMOVE_FILE while its registration is in flight removes the registration once it answers', async () => {
+  it('REMOVE_FILE while start_upload is in flight removes the row once it answers; the file is never uploaded', async () => {
     const fake = createFakeBackend();
-    fake.control.stallTransfers = true;
-    const register = fake.backend.registerFile;
+    const startUpload = fake.backend.startUpload;
     let release!: () => void;
     const gate = new Promise<void>((resolve) => (release = resolve));
-    fake.backend.registerFile = async (entityId, file) => {
-      if (file.filename === 'p.png') await gate;
-      return register(entityId, file);
+    fake.backend.startUpload = async (entityId, files) => {
+      await gate;
+      return startUpload(entityId, files);
     };
     const { actor } = await toDraft(fake);
     actor.send({
@@ -347,18 +358,29 @@ describe('upload machine', { timeout: 10_000 }, () => {
       ],
     });
     actor.send({ type: 'START' });
-    await fake.stalled(1);
-    expect(actor.getSnapshot().context.files[1]!.status).toBe('registering');
+    expect(selectPhase(actor.getSnapshot())).toBe('starting');
     actor.send({ type: 'REMOVE_FILE', key: 'f2' });
     expect(actor.getSnapshot().context.files.map((f) => f.key)).toEqual(['f1']);
+    expect(actor.getSnapshot().context.removals).toEqual([{ key: 'f2', fileId: null }]);
     release();
-    await waitFor(actor, () => fake.count('removeFile') === 1);
-    fake.pending[0]!.finish();
-    const done = await waitFor(actor, (s) => s.status === 'done');
-    expect(done.context.status).toBe('completed');
+    const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
     const stored = fake.entities.get(done.context.entityId!)!.state.files;
     expect(stored.map((f) => f.originalName)).toEqual(['a.pdf']);
+    expect(fake.count('removeFile')).toBe(1);
     expect(fake.count('uploadObject')).toBe(1);
+  });
+
+  it('CANCEL while start_upload is in flight cancels once it answers: the upload never completes', async () => {
+    const fake = createFakeBackend();
+    fake.control.stallTransfers = true;
+    const { actor } = await toDraft(fake);
+    actor.send({ type: 'ADD_FILES', files: [{ slot: 'document', body: pdf(), name: 'a.pdf' }] });
+    actor.send({ type: 'START' });
+    actor.send({ type: 'CANCEL' });
+    expect(actor.getSnapshot().context.cancelRequested).toBe(true);
+    const failed = await waitFor(actor, inPhase('failed'));
+    expect(failed.context.failureReason).toBe('cancelled');
+    expect(fake.count('uploadObject')).toBe(0);
   });
 
   it('a persisted snapshot resumes in a new actor and uploads only what storage lacks', async () => {
@@ -391,10 +413,11 @@ describe('upload machine', { timeout: 10_000 }, () => {
     }).start();
     expect(selectPhase(second.getSnapshot())).toBe('suspended');
     second.send({ type: 'RESUME', sources: { f2: photo } });
-    const done = await waitFor(second, (s) => s.status === 'done');
+    const done = await waitFor(second, (s) => selectPhase(s) === 'completed');
     expect(done.value).toBe('completed');
     expect(fake.control.bytesReceived - bytesBefore).toBe(200);
-    expect(fake.count('registerFile')).toBe(2);
+    expect(fake.count('startUpload')).toBe(1);
+    expect(fake.count('registerFiles') + fake.count('registerFile')).toBe(0);
   });
 
   it('after a reload, a file whose bytes are not re-attached waits instead of failing the entity', async () => {
@@ -411,13 +434,21 @@ describe('upload machine', { timeout: 10_000 }, () => {
 
     const second = createActor(first.machine, { snapshot: JSON.parse(stored), input: {} }).start();
     second.send({ type: 'RESUME' }); // the user has not picked the file again yet
-    const waiting = await waitFor(second, (s) => selectPhase(s) === 'uploading');
-    expect(waiting.context.files[0]!.status).toBe('pending');
+    // It rests suspended, naming the file that needs its bytes, instead of failing the entity.
+    const waiting = await waitFor(
+      second,
+      (s) => selectPhase(s) === 'suspended' && !selectIsBusy(s) && fake.count('getUploadState') === 1,
+    );
+    expect(waiting.context.files[0]!.status).toBe('detached');
+    expect(waiting.context.error).toMatchObject({
+      name: 'MissingSourceError',
+      message: expect.stringContaining('a.pdf (f1)'),
+    });
     expect(fake.count('uploadObject')).toBe(1);
     expect(fake.entities.get('e1')!.state.status).toBe('uploading');
 
     second.send({ type: 'RESUME', sources: { f1: doc } });
-    const done = await waitFor(second, (s) => s.status === 'done');
+    const done = await waitFor(second, (s) => selectPhase(s) === 'completed');
     expect(done.value).toBe('completed');
     expect(fake.count('uploadObject')).toBe(2);
   });
@@ -443,7 +474,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
       children: Record<string, { src: unknown }>;
     };
     expect(JSON.parse(JSON.stringify(persisted))).toEqual(persisted);
-    expect(persisted.children['file:f1']!.src).toBe('fileUpload');
+    expect(persisted.children['transfer:f1']!.src).toBe('transfer');
   });
 
   it('backoff grows exponentially, is capped, and jitter stays within its share', () => {

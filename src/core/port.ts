@@ -1,0 +1,198 @@
+/**
+ * The Backend port (core layer: imports only errors and statuses): everything the upload machine
+ * needs from the outside world — the RPCs of
+ * docs/rpc.md and a byte transfer into Storage. Backends are plain objects `satisfies Backend`
+ * (`createSupabaseBackend`, `createPgliteBackend`, or a fake in tests).
+ *
+ * Every method rejects with an {@link UploadLifecycleError}: the database's SQLSTATE errors keep
+ * their class (`UL001`…`UL006`), transfer failures are {@link StorageTransferError}s that say
+ * whether a retry can help.
+ *
+ * @example
+ * ```ts
+ * const backend = createPgliteBackend(db, { userId }) satisfies Backend;
+ * const draft = await backend.createDraft({ kind: 'report', metadata: { title: 'Q3' } });
+ * ```
+ */
+import { UploadLifecycleError, type UploadErrorInit } from '../errors.js';
+import type { UploadStatus } from './status.js';
+
+/** What a kind requires of one slot (`upload_lifecycle.file_requirements`). */
+export interface FileRequirement {
+  slot: string;
+  minCount: number;
+  maxCount: number;
+  maxBytes: number;
+  allowedMimeTypes: string[];
+}
+
+/** A registered file as `get_upload_state` reports it, with its presence in Storage. */
+export interface UploadStateFile {
+  fileId: string;
+  /** The client's key for the file (`file_key`): stable across reloads, unique in its entity. */
+  key: string;
+  slot: string;
+  originalName: string;
+  declaredSize: number;
+  declaredMime: string;
+  sha256: string | null;
+  bucketId: string;
+  objectPath: string;
+  verifiedAt: string | null;
+  /** A `storage.objects` row exists at the path. */
+  objectExists: boolean;
+  /** …and its owner, size and type match the registration. */
+  objectMatches: boolean;
+}
+
+/** The `UploadState` answer of every RPC (docs/rpc.md), in camelCase. */
+export interface UploadState {
+  entityId: string;
+  kind: string;
+  status: UploadStatus;
+  attempt: number;
+  maxAttempts: number;
+  failureReason: string | null;
+  metadata: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+  completedAt: string | null;
+  requirements: FileRequirement[];
+  files: UploadStateFile[];
+}
+
+/** The arguments of `register_upload_file` (one element of a batch). */
+export interface FileRegistration {
+  /** The client's key: the same key registers once, however often the call is repeated. */
+  key?: string;
+  slot: string;
+  filename: string;
+  size: number;
+  mime: string;
+  sha256?: string | null;
+}
+
+/** The answer of `register_upload_file`: where the bytes go. */
+export interface RegisteredFile {
+  fileId: string;
+  key: string;
+  bucketId: string;
+  objectPath: string;
+}
+
+/** Bytes to upload. `Blob` (and `File`) in browsers, `Uint8Array`/`Buffer` anywhere. */
+export type ByteSource = Blob | Uint8Array;
+
+/** One object transfer into Storage. */
+export interface ObjectTransfer {
+  bucketId: string;
+  objectPath: string;
+  body: ByteSource;
+  contentType: string;
+  size: number;
+  /** Aborts the transfer; the backend rejects with an `AbortError`-named error. */
+  signal: AbortSignal;
+  /** Bytes acknowledged so far (monotonic within one call; may restart lower after a resume). */
+  onProgress?: (bytesSent: number, bytesTotal: number) => void;
+  /**
+   * Replace an object already at the path (`x-upsert: true`): set when the database reported the
+   * stored object does not match the registration (wrong size or type), never for a first upload.
+   */
+  upsert?: boolean;
+}
+
+export interface CreateDraftInput {
+  kind: string;
+  metadata?: Record<string, unknown>;
+  /**
+   * Makes a repeated create (after a lost answer) return the same entity. Bound to the kind and
+   * metadata it first came with: reused with others it is refused (UL004).
+   */
+  idempotencyKey?: string | null;
+  /** Begin the upload and register these files in the same call (metadata to first byte: one RPC). */
+  startUpload?: boolean;
+  files?: readonly FileRegistration[];
+}
+
+/** The port. Each method is one RPC of docs/rpc.md, plus {@link Backend.uploadObject}. */
+export interface Backend {
+  readonly name: string;
+  createDraft(input: CreateDraftInput): Promise<UploadState>;
+  beginUpload(entityId: string): Promise<UploadState>;
+  /** `start_upload`: begin (draft → uploading) and register `files` in one call; a replay is harmless. */
+  startUpload(entityId: string, files: readonly FileRegistration[]): Promise<UploadState>;
+  registerFile(entityId: string, file: FileRegistration): Promise<RegisteredFile>;
+  /** `register_upload_files`: a batch, all or nothing, idempotent by each file's key. */
+  registerFiles(entityId: string, files: readonly FileRegistration[]): Promise<UploadState>;
+  removeFile(entityId: string, fileId: string): Promise<UploadState>;
+  uploadObject(transfer: ObjectTransfer): Promise<void>;
+  finalizeUpload(entityId: string): Promise<UploadState>;
+  failUpload(entityId: string, reason?: string): Promise<UploadState>;
+  retryUpload(entityId: string): Promise<UploadState>;
+  getUploadState(entityId: string): Promise<UploadState>;
+}
+
+/** Storage's stable error codes (the `code`/`error` of its JSON answers). */
+export type StorageErrorCode =
+  | 'AccessDenied'
+  | 'NoSuchBucket'
+  | 'NoSuchUpload'
+  | 'Duplicate'
+  | 'EntityTooLarge'
+  | 'InvalidMimeType'
+  | 'InvalidRequest'
+  | 'Aborted'
+  | 'NetworkError'
+  | 'InternalError';
+
+/**
+ * A transfer into Storage failed. `retryable` says whether the same request may succeed later
+ * (network, 5xx, 423 lock); `status` is the HTTP status (0 without an answer).
+ */
+export class StorageTransferError extends UploadLifecycleError {
+  override name = 'StorageTransferError';
+  readonly status: number;
+  readonly storageCode: StorageErrorCode;
+  readonly retryable: boolean;
+
+  constructor(init: UploadErrorInit & { status: number; storageCode: StorageErrorCode; retryable: boolean }) {
+    super(init);
+    this.status = init.status;
+    this.storageCode = init.storageCode;
+    this.retryable = init.retryable;
+  }
+
+  override toJSON() {
+    return {
+      ...super.toJSON(),
+      status: this.status,
+      storageCode: this.storageCode,
+      retryable: this.retryable,
+    };
+  }
+}
+
+export function isStorageTransferError(error: unknown): error is StorageTransferError {
+  return error instanceof StorageTransferError;
+}
+
+/** The transfer was aborted by the caller (cancel, stop). Never retried. */
+export function abortError(): StorageTransferError {
+  return new StorageTransferError({
+    message: 'upload aborted',
+    status: 0,
+    storageCode: 'Aborted',
+    retryable: false,
+  });
+}
+
+/** A request that got no answer (connection refused, reset, timeout): retryable. */
+export function networkError(cause: unknown): StorageTransferError {
+  return new StorageTransferError({
+    message: `network error: ${cause instanceof Error ? cause.message : String(cause)}; the upload will resume`,
+    status: 0,
+    storageCode: 'NetworkError',
+    retryable: true,
+    cause,
+  });
+}

@@ -1,0 +1,7 @@
+/**
+ * The database statuses of an upload, in the order of the Postgres enum
+ * `upload_lifecycle.upload_status`. The lifecycle machine (`src/machines/lifecycle.ts`) is built
+ * over these; they live in the core so the Backend port can name them without importing a machine.
+ */
+export const UPLOAD_STATUSES = ['draft', 'uploading', 'completed', 'failed'] as const;
+export type UploadStatus = (typeof UPLOAD_STATUSES)[number];
