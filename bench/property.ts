@@ -24,17 +24,17 @@ const MAX_COMMANDS = 40;
 
 /**
  * The harness before issue 17 (commit 241a575), for the comparison every bench run prints. Its
- * own bench (one PGlite, 30 sequences per round, same seed) measured 7.7 seq/s (4.7–8.6) right
- * after this bench's 6.6 / 8.8 (one PGlite / two workers) on the shared two-core machine under
- * load (load average 6–7), and 17.8 seq/s (15.9–20.1) earlier under lighter load. Where its time
- * went, from its own counters on 1,000 sequences: commands 53 %, invariant checks 43 %, reset
- * and the rest 4 %. Its costs: a transaction was 16 protocol round trips, every command was
- * followed by a full state read, and every reset discarded every cached plan.
+ * own bench (one PGlite, 30 sequences per round, same seed), run just before and just after this
+ * bench on the shared two-core machine (load average ~3): 16.2 and 18.8 seq/s (median of 3
+ * rounds each); under heavier load (~7) 7.7. Where its time went, from its own counters on 1,000
+ * sequences: commands 53 %, invariant checks 43 %, reset and the rest 4 %. Its costs: a
+ * transaction was 16 protocol round trips, every command was followed by a full state read, and
+ * every reset discarded every cached plan.
  */
 export const BEFORE = {
   commit: '241a575',
-  sequencesPerSecond: 7.7,
-  note: 'same conditions as the figures after it; commands 53 %, invariant checks 43 %, reset and the rest 4 %',
+  sequencesPerSecond: 17.5,
+  note: 'one PGlite, the pre-17 model (median of its bench run just before and after, same conditions); commands 53 %, invariant checks 43 %, reset and the rest 4 %',
 };
 
 function fail(label: string, shards: ShardResult[]): void {
