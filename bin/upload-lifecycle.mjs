@@ -4,13 +4,19 @@
 //   upload-lifecycle migrations --out supabase/migrations [--timestamp 20260101120000] [--force]
 //   upload-lifecycle migrations --print            (one SQL script on stdout, for psql)
 //   upload-lifecycle demo                          (the whole lifecycle on PGlite + a local tus server)
-import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+//   upload-lifecycle --version
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
-const migrationsDir = join(packageRoot, 'sql', 'migrations');
+
+// `... --print | head` closes the pipe early: that is the reader being done, not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 
 const usage = `usage:
   upload-lifecycle migrations --out <dir> [--timestamp YYYYMMDDHHMMSS] [--force]
@@ -20,9 +26,14 @@ const usage = `usage:
       prints all migrations as one script (psql "$DATABASE_URL" -f -)
   upload-lifecycle demo
       runs the whole lifecycle end to end on PGlite and a local Supabase (RPC + tus Storage) on
-      127.0.0.1; exits 0 only if every step behaves as designed`;
+      127.0.0.1; exits 0 only if every step behaves as designed
+  upload-lifecycle --version
+      prints the package version`;
 
-/** What the demo needs besides the package's own dependencies (optional peers). */
+/**
+ * What the demo needs besides the package's own dependencies: two optional peers of the entries,
+ * and the tus server, which no entry imports and the package therefore does not declare.
+ */
 const DEMO_PACKAGES = ['@electric-sql/pglite', '@supabase/supabase-js', '@tus/server', '@tus/file-store'];
 
 function fail(message) {
@@ -42,6 +53,7 @@ function parse(argv) {
     else if (arg === '--force') options.force = true;
     else if (arg === '--print') options.print = true;
     else if (arg === '--help' || arg === '-h') options.command = 'help';
+    else if (arg === '--version' || arg === '-v') options.command = 'version';
     else fail(`unknown argument: ${arg}`);
   }
   return options;
@@ -60,11 +72,18 @@ function addSeconds(base, seconds) {
   return stamp(date);
 }
 
+/**
+ * The migration sequence: the same array `applyMigrations` runs (src/generated/sql.ts, built from
+ * sql/migrations and sql/functions by `npm run generate`). From the package: its compiled copy in
+ * dist; in a checkout: the source, through tsx, so an unbuilt or stale dist is never used.
+ */
 async function migrations() {
-  const names = (await readdir(migrationsDir)).filter((n) => n.endsWith('.sql')).sort();
-  return Promise.all(
-    names.map(async (name) => ({ name, sql: await readFile(join(migrationsDir, name), 'utf8') })),
-  );
+  const source = join(packageRoot, 'src', 'generated', 'sql.ts');
+  if (existsSync(source)) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(pathToFileURL(source).href, import.meta.url)).MIGRATIONS;
+  }
+  return (await import(pathToFileURL(join(packageRoot, 'dist', 'generated', 'sql.js')).href)).MIGRATIONS;
 }
 
 async function writeMigrations({ out, timestamp, force }) {
@@ -99,7 +118,7 @@ async function demo() {
   });
   if (missing.length > 0) {
     console.error(
-      `the demo needs ${missing.join(', ')} (optional peer dependencies). Run it with:\n` +
+      `the demo needs ${missing.join(', ')} (the demo's own packages, not installed with upload-lifecycle). Run it with:\n` +
         `  npx ${['upload-lifecycle', ...DEMO_PACKAGES].map((p) => `-p ${p}`).join(' ')} upload-lifecycle demo`,
     );
     process.exit(2);
@@ -111,12 +130,14 @@ async function demo() {
 
 const options = parse(process.argv.slice(2));
 if (options.command === 'migrations' && options.print) {
-  for (const file of await migrations()) process.stdout.write(`-- ${file.name}\n${file.sql}\n`);
+  process.stdout.write((await migrations()).map((file) => `-- ${file.name}\n${file.sql}\n`).join(''));
 } else if (options.command === 'migrations') {
   if (!options.out) fail('migrations needs --out <dir> or --print');
   await writeMigrations(options);
 } else if (options.command === 'demo') {
   await demo();
+} else if (options.command === 'version') {
+  console.log(JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')).version);
 } else if (options.command === 'help' || options.command === undefined) {
   console.log(usage);
 } else {

@@ -10,7 +10,8 @@
  * service_role may call, for workers). Trigger functions and helpers no API role can execute are
  * left out, as they are not callable through PostgREST.
  */
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { readSqlSequence } from '../src/codegen/generated-files.js';
 import { join, dirname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -67,7 +68,7 @@ export interface TypeDeclaration {
 
 /**
  * Reads the `@type` declarations and the `@returns` name of a function comment (see
- * sql/migrations/0021_rpc_result_types.sql). Fields are the top-level keys of the body.
+ * the `comment on function` of each file in sql/functions). Fields are the top-level keys of the body.
  */
 export function parseComment(comment: string | null): {
   types: TypeDeclaration[];
@@ -250,6 +251,7 @@ export async function renderDatabaseTypes(db: Query): Promise<string> {
     '// Same shape as `supabase gen types typescript --schema public,upload_lifecycle`.',
     '/* eslint-disable */',
     '',
+    '/** A JSON value, as jsonb columns and RPC answers carry it. */',
     'export type Json =',
     '  | string',
     '  | number',
@@ -258,6 +260,7 @@ export async function renderDatabaseTypes(db: Query): Promise<string> {
     '  | { [key: string]: Json | undefined }',
     '  | Json[]',
     '',
+    '/** The public and upload_lifecycle schemas: tables, views, functions (RPCs) and enums. Pass it to `createClient<Database>`. */',
     'export type Database = {',
   );
   for (const schema of SCHEMAS) {
@@ -459,13 +462,12 @@ export type RpcReturns<Name extends keyof DefaultSchema["Functions"]> = DefaultS
   : never
 `;
 
-/** The SQL the generator runs: the shim, then every migration in order, read from disk. */
+/** The SQL the generator runs: the shim, then the migration sequence derived from the files on disk. */
 export async function loadSql(root: string): Promise<{ shim: string; migrations: string[] }> {
-  const dir = join(root, 'sql/migrations');
-  const names = (await readdir(dir)).filter((n) => n.endsWith('.sql')).sort();
+  const sequence = await readSqlSequence(root);
   return {
     shim: await readFile(join(root, 'sql/testing/supabase-shim.sql'), 'utf8'),
-    migrations: await Promise.all(names.map((n) => readFile(join(dir, n), 'utf8'))),
+    migrations: sequence.migrations.map((m) => m.sql),
   };
 }
 

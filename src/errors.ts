@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   UL005: 'not_accepting',
   UL006: 'attempts_exhausted',
 } as const;
+/** A SQLSTATE of the database contract (`UL001`…`UL006`), or `UL000` for anything else. */
 export type UploadErrorCode = keyof typeof ERROR_CODES | 'UL000';
 
 /**
@@ -34,6 +35,7 @@ export const NEXT_STEPS: Record<UploadErrorCode, string> = {
   UL006: 'No upload attempts left; delete this upload and create a new one.',
 };
 
+/** What an {@link UploadLifecycleError} is built from: the code, the message and the database's detail and hint. */
 export interface UploadErrorInit {
   message: string;
   detail?: string | undefined;
@@ -139,6 +141,7 @@ export type UploadErrorOf<C extends UploadErrorCode> = C extends keyof typeof CL
   ? InstanceType<(typeof CLASSES)[C]>
   : UploadLifecycleError;
 
+/** True for any error of this package (each carries a stable `code`). */
 export function isUploadLifecycleError(error: unknown): error is UploadLifecycleError {
   return error instanceof UploadLifecycleError;
 }
@@ -158,16 +161,22 @@ export function hasUploadErrorCode<C extends UploadErrorCode>(
   return error instanceof UploadLifecycleError && error.code === code;
 }
 
+/** True for `UL001`: the lifecycle does not allow this status change. */
 export const isForbiddenTransitionError = (error: unknown): error is ForbiddenTransitionError =>
   error instanceof ForbiddenTransitionError;
+/** True for `UL002`: finalize found missing or mismatched files (listed in `detail`). */
 export const isRequirementsNotMetError = (error: unknown): error is RequirementsNotMetError =>
   error instanceof RequirementsNotMetError;
+/** True for `UL003`: no such entity, or not the caller's. */
 export const isEntityNotFoundError = (error: unknown): error is EntityNotFoundError =>
   error instanceof EntityNotFoundError;
+/** True for `UL004`: a file (or other input) the slot does not accept. */
 export const isInvalidFileError = (error: unknown): error is InvalidFileError =>
   error instanceof InvalidFileError;
+/** True for `UL005`: the entity does not accept this operation in its status. */
 export const isNotAcceptingError = (error: unknown): error is NotAcceptingError =>
   error instanceof NotAcceptingError;
+/** True for `UL006`: no upload attempts left. */
 export const isAttemptsExhaustedError = (error: unknown): error is AttemptsExhaustedError =>
   error instanceof AttemptsExhaustedError;
 

@@ -1,12 +1,62 @@
 /**
- * `upload-lifecycle`: the lifecycle machine (the formal spec), its types and helpers.
+ * `upload-lifecycle`: the lifecycle (the formal spec), the client upload machine, its selectors,
+ * typed errors and the Backend port. No validator and no adapter: `upload-lifecycle/supabase` and
+ * `upload-lifecycle/pglite` bind the machine to a backend, `upload-lifecycle/react` to React.
+ *
+ * Every export here is documented where it is declared; what is not exported is internal and may
+ * change in any release.
  */
-export * from './machines/lifecycle.js';
-export { activePaths, readableEvent, toMermaid, type MermaidOptions } from './machines/diagram.js';
-export type { Actor, SqlClient, SqlTx, QueryResult } from './db/client.js';
-export * from './errors.js';
 
-// The upload machine (issue 5): orchestrator, per-file actors, selectors, the Backend port.
+// The lifecycle: the XState machine the database enforces, and the pure functions over it.
+export {
+  INITIAL_STATUS,
+  LIFECYCLE_TRANSITIONS,
+  TERMINAL_STATUSES,
+  UPLOAD_STATUSES,
+  initialLifecycle,
+  isAllowedStatusChange,
+  lifecycleAt,
+  lifecycleMachine,
+  statusOf,
+  transitionLifecycle,
+  type FailureReason,
+  type LifecycleActor,
+  type LifecycleContext,
+  type LifecycleEvent,
+  type LifecycleEventType,
+  type LifecycleInput,
+  type LifecycleSnapshot,
+  type LifecycleState,
+  type LifecycleStep,
+  type LifecycleTransition,
+  type UploadStatus,
+} from './machines/lifecycle.js';
+export { toMermaid, type MermaidOptions } from './machines/diagram.js';
+
+// Typed errors: one class and one guard per SQLSTATE of the database contract.
+export {
+  AttemptsExhaustedError,
+  EntityNotFoundError,
+  ForbiddenTransitionError,
+  InvalidFileError,
+  NEXT_STEPS,
+  NotAcceptingError,
+  RequirementsNotMetError,
+  UploadLifecycleError,
+  hasUploadErrorCode,
+  isAttemptsExhaustedError,
+  isEntityNotFoundError,
+  isForbiddenTransitionError,
+  isInvalidFileError,
+  isNotAcceptingError,
+  isRequirementsNotMetError,
+  isUploadLifecycleError,
+  toUploadLifecycleError,
+  type UploadErrorCode,
+  type UploadErrorInit,
+} from './errors.js';
+
+// The client upload machine and what reads its snapshots.
 export {
   createUploadMachine,
   type CreateUploadMachineOptions,
@@ -25,19 +75,8 @@ export {
   type UserEvent,
   type UserEventType,
 } from './machines/upload-events.js';
-export { MissingSourceError, type TransferInput } from './machines/upload-actors.js';
-export type { AddedFile, FileRemoval, FileUploadStatus, UploadFileEntry } from './machines/upload-files.js';
-export {
-  DEFAULT_RETRY,
-  backoffDelay,
-  classifyFailure,
-  deserializeError,
-  serializeError,
-  type FailureClass,
-  type RetryPolicy,
-  type SerializedUploadError,
-} from './machines/upload-retry.js';
-export { checkFile, checkFiles, type FileFacts } from './machines/upload-validate.js';
+export { MissingSourceError } from './machines/upload-actors.js';
+export type { AddedFile, FileUploadStatus, UploadFileEntry } from './machines/upload-files.js';
 export {
   UPLOAD_PHASES,
   persistUpload,
@@ -55,6 +94,15 @@ export {
   type UploadSnapshot,
 } from './machines/upload-selectors.js';
 export {
+  DEFAULT_RETRY,
+  classifyFailure,
+  type FailureClass,
+  type RetryPolicy,
+} from './machines/upload-retry.js';
+export { checkFile, checkFiles, type FileFacts } from './machines/upload-validate.js';
+
+// The Backend port: what an adapter implements (createSupabaseBackend and createPgliteBackend do).
+export {
   StorageTransferError,
   abortError,
   isStorageTransferError,
@@ -71,8 +119,6 @@ export {
   type UploadState,
   type UploadStateFile,
 } from './adapters/backend.js';
-// Parsing RPC answers (zod) lives with the adapters that receive them (`upload-lifecycle/supabase`,
-// `upload-lifecycle/pglite`): the machines take typed values, and the core ships no validator.
 
 // Database types in the shape `supabase gen types typescript` produces (generated from the catalog).
 export type { Database, Json, RpcArgs, RpcResults } from './generated/database.types.js';

@@ -1,6 +1,9 @@
 /**
- * `upload-lifecycle/sql`: the migrations as data, for tools that apply SQL themselves
- * (`supabase db push` reads the files under `sql/migrations/`; these are the same texts).
+ * `upload-lifecycle/sql`: the migration sequence as data, for tools that apply SQL themselves. It is
+ * sql/migrations with each function of sql/functions in place, plus the migration that carries the
+ * functions changed since the last release (sql/README.md) — the very texts `applyMigrations` runs
+ * and `npx upload-lifecycle migrations --out` writes for `supabase db push`. The raw files under
+ * `sql/migrations/` lack their functions: apply these instead.
  *
  * @example
  * ```ts

@@ -23,7 +23,18 @@ describe('upload-lifecycle migrations --out', () => {
       expect(file.endsWith(MIGRATIONS[i]!.name)).toBe(true);
     });
     expect(files[0]!.startsWith('20260101120000_')).toBe(true);
-    expect(await readFile(join(out, files[1]!), 'utf8')).toBe(MIGRATIONS[1]!.sql);
+  });
+
+  it('writes exactly the sequence applyMigrations applies (same names, same SQL, same order)', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'ul-cli-'));
+    await run('node', [cli, 'migrations', '--out', out, '--timestamp', '20260101120000']);
+    const written = await Promise.all(
+      (await readdir(out)).sort().map(async (file) => ({
+        name: file.replace(/^\d{14}_upload_lifecycle_/, ''),
+        sql: await readFile(join(out, file), 'utf8'),
+      })),
+    );
+    expect(written).toEqual(MIGRATIONS.map(({ name, sql }) => ({ name, sql })));
   });
 
   it('keeps files that are already there (re-running adds only new migrations)', async () => {
@@ -32,6 +43,35 @@ describe('upload-lifecycle migrations --out', () => {
     const { stdout } = await run('node', [cli, 'migrations', '--out', out]);
     expect(stdout).toContain('0 file(s) written');
     expect(await readdir(out)).toHaveLength(MIGRATIONS.length);
+  });
+
+  it('--print is the same sequence as one script', async () => {
+    const { stdout } = await run('node', [cli, 'migrations', '--print'], { maxBuffer: 16 * 1024 * 1024 });
+    expect(stdout).toBe(MIGRATIONS.map((m) => `-- ${m.name}\n${m.sql}\n`).join(''));
+  });
+
+  it('--print into a reader that stops early (| head) exits 0 without a stack trace', async () => {
+    const { stdout: size } = await run('sh', ['-c', `node ${cli} migrations --print | wc -c`]);
+    expect(Number(size), 'more than a pipe buffer, so the writer does meet the closed pipe').toBeGreaterThan(
+      65536,
+    );
+    // pipefail: the exit status is the CLI's, not head's.
+    const { stdout, stderr } = await run('bash', [
+      '-c',
+      `set -o pipefail; node ${cli} migrations --print | head -n 1`,
+    ]);
+    expect(stdout).toBe(`-- ${MIGRATIONS[0]!.name}\n`);
+    expect(stderr).toBe('');
+  });
+
+  it('--version prints the package version', async () => {
+    const { version } = JSON.parse(
+      await readFile(join(import.meta.dirname, '..', 'package.json'), 'utf8'),
+    ) as {
+      version: string;
+    };
+    const { stdout } = await run('node', [cli, '--version']);
+    expect(stdout.trim()).toBe(version);
   });
 
   it('refuses unknown arguments with exit code 2 and usage', async () => {

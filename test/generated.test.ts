@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import {
+  INITIAL_STATUS_SQL_PATH,
   LIFECYCLE_DOC_PATH,
   LIFECYCLE_SQL_PATH,
   SCHEMA_DOC_PATH,
@@ -16,10 +17,16 @@ import { UPLOAD_STATUSES, deriveTransitions, lifecycleMachine } from '../src/mac
 const root = join(import.meta.dirname, '..');
 
 describe('generated files', () => {
-  it('are exactly what `npm run generate` would write from the machine and sql/', async () => {
+  it('are exactly what `npm run generate` would write from the machine and sql/ (the migration sequence included)', async () => {
     const files = await renderGeneratedFiles(root);
     expect([...files.keys()].sort()).toEqual(
-      [LIFECYCLE_DOC_PATH, LIFECYCLE_SQL_PATH, SCHEMA_DOC_PATH, SQL_BUNDLE_PATH].sort(),
+      [
+        INITIAL_STATUS_SQL_PATH,
+        LIFECYCLE_DOC_PATH,
+        LIFECYCLE_SQL_PATH,
+        SCHEMA_DOC_PATH,
+        SQL_BUNDLE_PATH,
+      ].sort(),
     );
     for (const [path, content] of files) {
       const committed = await readFile(join(root, path), 'utf8');

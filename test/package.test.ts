@@ -31,7 +31,13 @@ beforeAll(async () => {
     dependencies: Record<string, string>;
     peerDependencies: Record<string, string>;
   };
-  for (const name of [...Object.keys(manifest.dependencies), ...Object.keys(manifest.peerDependencies)]) {
+  // What the package declares, plus what `upload-lifecycle demo` asks for on its command line.
+  const demoOnly = ['@tus/server', '@tus/file-store'];
+  for (const name of [
+    ...Object.keys(manifest.dependencies),
+    ...Object.keys(manifest.peerDependencies),
+    ...demoOnly,
+  ]) {
     const link = join(project, 'node_modules', name);
     await mkdir(dirname(link), { recursive: true });
     await symlink(join(root, 'node_modules', name), link, 'dir');
@@ -85,10 +91,61 @@ describe('the published package', { timeout: 180_000 }, () => {
     });
   });
 
+  it('no test server, fault proxy, demo or fixture is importable from a production entry', async () => {
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { import: string }>;
+    };
+    const entries = Object.values(manifest.exports)
+      .map((e) => (typeof e === 'string' ? e : e.import))
+      .filter((p) => p.endsWith('.js'));
+    expect(entries.length).toBeGreaterThanOrEqual(5);
+    // Every module each entry loads, following relative imports through dist.
+    const reached = new Set<string>();
+    const bare = new Set<string>();
+    const queue = entries.map((p) => join(installed, p));
+    while (queue.length > 0) {
+      const file = queue.pop()!;
+      if (reached.has(file)) continue;
+      reached.add(file);
+      const code = await readFile(file, 'utf8');
+      for (const [, spec] of code.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+        if (spec!.startsWith('.')) queue.push(join(dirname(file), spec!));
+        else bare.add(spec!.replace(/^(@[^/]+\/[^/]+|[^/]+).*$/, '$1'));
+      }
+    }
+    const inDist = [...reached].map((f) => f.slice(installed.length + 1));
+    expect(inDist.filter((f) => /(^|\/)(server|demo|test|fixtures?)\//.test(f))).toEqual([]);
+    expect(
+      [...bare].filter((name) => /^(@tus\/server|@tus\/file-store|pg|vitest|fast-check|tsx)$/.test(name)),
+    ).toEqual([]);
+    // What is not reached does not ship, except the demo's own bundle behind `upload-lifecycle demo`.
+    expect(existsSync(join(installed, 'dist/server'))).toBe(false);
+    expect(existsSync(join(installed, 'test'))).toBe(false);
+    expect(existsSync(join(installed, 'src'))).toBe(false);
+    expect(existsSync(join(installed, 'dist/demo/main.js'))).toBe(true);
+    // And the exports map keeps deep imports out.
+    const deep = await node([
+      '--input-type=module',
+      '-e',
+      "await import('upload-lifecycle/dist/demo/main.js')",
+    ]).catch((e: { stderr: string }) => e);
+    expect(deep.stderr).toContain('ERR_PACKAGE_PATH_NOT_EXPORTED');
+  });
+
+  it('`upload-lifecycle --version` prints the version of the installed package', async () => {
+    const { stdout } = await node([join(installed, 'bin/upload-lifecycle.mjs'), '--version']);
+    const { version } = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
+      version: string;
+    };
+    expect(stdout.trim()).toBe(version);
+  });
+
   it('`upload-lifecycle migrations --print` prints every migration', async () => {
     const { stdout } = await node([join(installed, 'bin/upload-lifecycle.mjs'), 'migrations', '--print']);
     expect(stdout).toContain('-- 0001_schema.sql');
     expect(stdout).toContain('create schema');
+    // The sequence, functions included (sql/migrations alone would lack them).
+    expect(stdout).toContain('create or replace function public.finalize_upload');
   });
 
   it('`upload-lifecycle demo` runs the whole lifecycle from the installed package and exits 0', async () => {
@@ -96,7 +153,7 @@ describe('the published package', { timeout: 180_000 }, () => {
     expect(stdout).toMatch(/^13 passed, 0 failed$/m);
   });
 
-  it('`upload-lifecycle demo` without its optional peers says how to run it, and exits 2', async () => {
+  it('`upload-lifecycle demo` without the packages it needs says how to run it, and exits 2', async () => {
     await unlink(join(project, 'node_modules', '@tus', 'server'));
     const error = (await node([join(installed, 'bin/upload-lifecycle.mjs'), 'demo']).catch(
       (e: unknown) => e,

@@ -2,19 +2,7 @@
 -- Guarantees: schema `upload_lifecycle` exists and is not usable by PUBLIC; API roles get USAGE only,
 -- so every table and function below must grant exactly what each role needs (since 2026 Supabase
 -- no longer grants new tables to the API roles by default, and we never relied on it).
+
 create schema if not exists upload_lifecycle;
 revoke all on schema upload_lifecycle from public;
 grant usage on schema upload_lifecycle to authenticated, service_role;
-
--- Which MIME types a pattern list allows; `image/*` style wildcards as in Supabase bucket settings.
-create or replace function upload_lifecycle.mime_allowed(mime text, allowed text[])
-returns boolean
-language sql immutable
-set search_path = ''
-as $$
-  select mime is not null and exists (
-    select 1 from unnest(allowed) as a(pattern)
-    where lower(a.pattern) = lower(mime)
-       or (right(a.pattern, 2) = '/*' and lower(split_part(mime, '/', 1)) = lower(split_part(a.pattern, '/', 1)))
-  )
-$$;

@@ -38,9 +38,3 @@ insert into upload_lifecycle.transitions (from_status, event, to_status, guard, 
   ('uploading', 'finalize', 'completed', 'requirements_met', '{}'::text[], array['owner', 'service']::text[]),
   ('uploading', 'fail', 'failed', null, array['record_failure']::text[], array['owner', 'service', 'sweeper']::text[]),
   ('failed', 'retry', 'uploading', 'attempts_left', array['start_attempt']::text[], array['owner']::text[]);
-
-create or replace function upload_lifecycle.initial_status()
-returns upload_lifecycle.upload_status
-language sql immutable
-set search_path = ''
-as $$ select 'draft'::upload_lifecycle.upload_status $$;

@@ -2,6 +2,7 @@
 -- Guarantees: every entity belongs to a declared kind with its own bucket and TTLs; a requirement
 -- is a slot with 0 <= min_count <= max_count (max_count >= 1), a positive byte limit and a
 -- non-empty list of allowed MIME types. Only service_role (and the owner of the schema) may change them.
+
 create table if not exists upload_lifecycle.entity_kinds (
   kind text primary key check (kind ~ '^[a-z][a-z0-9_]{0,62}$'),
   bucket_id text not null unique check (bucket_id ~ '^[a-z0-9][a-z0-9_.-]{0,62}$'),

@@ -3,6 +3,7 @@
 -- entity), a status of the lifecycle enum starting at the machine's initial status, metadata that
 -- is a JSON object, an idempotency key unique per owner, and completed_at set exactly when completed.
 -- Signed-in users may read their own rows; nobody but service_role may write them directly.
+
 create table if not exists upload_lifecycle.entities (
   id uuid primary key default gen_random_uuid(),
   kind text not null references upload_lifecycle.entity_kinds (kind),

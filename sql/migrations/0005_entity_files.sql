@@ -3,6 +3,7 @@
 -- keys), has a positive declared size, a declared MIME type, a safe original name (1..255 bytes, no
 -- control characters, no path separators) that never enters the object path, an optional
 -- lowercase hex sha256, and a unique (bucket_id, object_path). Deleting the entity deletes its files.
+
 create table if not exists upload_lifecycle.entity_files (
   id uuid primary key default gen_random_uuid(),
   entity_id uuid not null,

@@ -4,6 +4,7 @@
 -- registration order — for create_upload_draft with `files`, the order of the request, which is how
 -- a client matches the answered paths to its local files. created_at cannot do this: every file
 -- registered in one transaction has the same now().
+
 alter table upload_lifecycle.entity_files
   add column if not exists seq bigint generated always as identity;
 

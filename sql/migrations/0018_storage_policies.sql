@@ -12,62 +12,9 @@
 -- other buckets cannot open these paths. The checks are SECURITY DEFINER helpers that read the
 -- lifecycle tables by index, so they do not depend on the caller's table privileges and cost
 -- the same whatever the size of the tables. No trigger here relies on auth.uid().
-create or replace function upload_lifecycle.is_lifecycle_bucket(p_bucket_id text)
-returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select exists (select 1 from upload_lifecycle.entity_kinds k where k.bucket_id = p_bucket_id)
-$$;
 
-create or replace function upload_lifecycle.caller_may_write_object(p_bucket_id text, p_name text)
-returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select exists (
-    select 1
-    from upload_lifecycle.entity_files f
-    join upload_lifecycle.entities e on e.id = f.entity_id
-    where f.bucket_id = p_bucket_id and f.object_path = p_name
-      and e.owner_id = auth.uid() and e.status = 'uploading'
-  )
-$$;
 
-create or replace function upload_lifecycle.object_is_final(p_bucket_id text, p_name text)
-returns boolean
-language sql
-stable
-security definer
-set search_path = ''
-as $$
-  select exists (
-    select 1
-    from upload_lifecycle.entity_files f
-    join upload_lifecycle.entities e on e.id = f.entity_id
-    where f.bucket_id = p_bucket_id and f.object_path = p_name and e.status = 'completed'
-  )
-$$;
-
-do $$
-declare
-  f text;
-begin
-  foreach f in array array[
-    'upload_lifecycle.is_lifecycle_bucket(text)',
-    'upload_lifecycle.caller_may_write_object(text, text)',
-    'upload_lifecycle.object_is_final(text, text)'
-  ] loop
-    execute format('revoke all on function %s from public', f);
-    -- Policy expressions run as the querying role, which must be able to call them.
-    execute format('grant execute on function %s to anon, authenticated, service_role', f);
-  end loop;
-end
-$$;
+-- @functions
 
 drop policy if exists upload_lifecycle_insert on storage.objects;
 create policy upload_lifecycle_insert on storage.objects

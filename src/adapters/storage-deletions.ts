@@ -11,7 +11,8 @@
  * a storage error.
  */
 import { actAs, type SqlClient, type SqlTx } from '../db/client.js';
-import { toUploadLifecycleError } from '../errors.js';
+import { toUploadLifecycleError, type UploadLifecycleError } from '../errors.js';
+import { networkError, storageFailure } from './storage-errors.js';
 
 /** The Storage API removes at most this many objects per call. */
 export const MAX_REMOVE_BATCH = 1000;
@@ -36,6 +37,12 @@ export interface DrainReport {
   batches: number;
   /** One line per failed remove call or still-present batch, for logs. */
   errors: string[];
+  /**
+   * The typed error of each failed remove call: a `StorageTransferError` (network, Storage
+   * unavailable: `retryable`), or the database's refusal inside Storage as its class
+   * (`NotAcceptingError` for `UL005`, …), which the next run will meet again.
+   */
+  failures: UploadLifecycleError[];
 }
 
 /** A claimed outbox row, as `claim_storage_deletions` answers it. */
@@ -64,7 +71,7 @@ export interface StorageAdminClient {
   };
 }
 
-type RemoveOutcome = { ok: true; answer: CompleteAnswer } | { ok: false; error: string };
+type RemoveOutcome = { ok: true; answer: CompleteAnswer } | { ok: false; error: UploadLifecycleError };
 
 /** Where the worker's removals go: the Storage API (Supabase) or the embedded store. */
 interface DrainPort {
@@ -81,7 +88,7 @@ async function drain(port: DrainPort, options: DrainOptions): Promise<DrainRepor
   }
   const leaseSeconds = options.leaseSeconds ?? 300;
   const maxBatches = options.maxBatches ?? Number.POSITIVE_INFINITY;
-  const report: DrainReport = { claimed: 0, removed: 0, postponed: 0, batches: 0, errors: [] };
+  const report: DrainReport = { claimed: 0, removed: 0, postponed: 0, batches: 0, errors: [], failures: [] };
 
   while (report.batches < maxBatches) {
     const rows = await port.claim(batchSize, leaseSeconds);
@@ -91,9 +98,16 @@ async function drain(port: DrainPort, options: DrainOptions): Promise<DrainRepor
       const ids = bucketRows.map((row) => row.id);
       const outcome = await port.remove(bucketId, bucketRows);
       if (!outcome.ok) {
-        await port.fail(ids, outcome.error);
+        // Postponed even when the database refused: the refusal may not last (the entity may be
+        // deleted), and an outbox row is never given up on. `failures` says which it was.
+        const line =
+          outcome.error.code === 'UL000'
+            ? outcome.error.message
+            : `${outcome.error.code}: ${outcome.error.message}`;
+        await port.fail(ids, line);
         report.postponed += ids.length;
-        report.errors.push(`${bucketId}: ${outcome.error}`);
+        report.errors.push(`${bucketId}: ${line}`);
+        report.failures.push(outcome.error);
         continue;
       }
       const { answer } = outcome;
@@ -118,12 +132,6 @@ function groupByBucket(rows: ClaimedDeletion[]): Map<string, ClaimedDeletion[]> 
     else groups.set(row.bucket_id, [row]);
   }
   return groups;
-}
-
-function messageOf(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (error && typeof error === 'object' && 'message' in error) return String(error.message);
-  return String(error);
 }
 
 async function rpcOrThrow<T>(
@@ -165,9 +173,17 @@ export function drainStorageDeletions(
       async remove(bucketId, rows) {
         try {
           const { error } = await client.storage.from(bucketId).remove(rows.map((row) => row.object_path));
-          if (error) return { ok: false, error: messageOf(error) };
+          if (error) {
+            // storage-js: `status` (HTTP), `statusCode` (the body's) and `message`; none without an answer.
+            const e = error as { status?: number; statusCode?: string; message?: string };
+            if (typeof e.status !== 'number') return { ok: false, error: networkError(error) };
+            return {
+              ok: false,
+              error: storageFailure(e.status, { statusCode: e.statusCode, message: e.message }),
+            };
+          }
         } catch (error) {
-          return { ok: false, error: messageOf(error) };
+          return { ok: false, error: networkError(error) };
         }
         const ids = rows.map((row) => row.id);
         return {
@@ -281,7 +297,7 @@ export function drainEmbeddedStorageDeletions(
           });
           return { ok: true, answer };
         } catch (error) {
-          return { ok: false, error: messageOf(error) };
+          return { ok: false, error: toUploadLifecycleError(error) };
         }
       },
       fail: (ids, error) =>

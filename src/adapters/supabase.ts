@@ -21,7 +21,8 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import * as tus from 'tus-js-client';
 import { toUploadLifecycleError } from '../errors.js';
-import { abortError, networkError, storageError, type Backend, type ObjectTransfer } from './backend.js';
+import type { Backend, ObjectTransfer } from './backend.js';
+import { abortError, networkError, storageError, storageFailure } from './storage-errors.js';
 import { rpcMethods } from './rpc.js';
 
 /** Supabase's resumable endpoint requires exactly this chunk size. */
@@ -32,7 +33,10 @@ export interface SupabaseBackendOptions {
   url?: string;
   /** The anon (publishable) key sent as `apikey`; default the client's own. */
   apiKey?: string;
-  /** The signed-in user's JWT; default the client's session (then the anon key). */
+  /**
+   * The signed-in user's JWT, read before every request. Default: the token the client itself
+   * sends (see {@link clientAccessToken}).
+   */
   accessToken?: () => Promise<string | null | undefined>;
   /**
    * Files of at least this many bytes go through the resumable endpoint; smaller ones through a
@@ -49,7 +53,34 @@ type ClientInternals = {
   supabaseUrl?: string;
   supabaseKey?: string;
   accessToken?: () => Promise<string | null>;
+  /** `global.headers` of `createClient`. */
+  headers?: Record<string, string>;
 };
+
+/**
+ * The bearer token a supabase-js client sends on its own requests, read now: the client's
+ * `global.headers.Authorization` (supabase-js never overrides a header you set), else its
+ * `accessToken` option (third-party auth), else the signed-in session's token (refreshed by
+ * supabase-js when due), else the API key.
+ *
+ * @example
+ * ```ts
+ * const client = createClient(url, anonKey, { global: { headers: { Authorization: `Bearer ${jwt}` } } });
+ * await clientAccessToken(client); // jwt
+ * ```
+ */
+export async function clientAccessToken(client: SupabaseClient): Promise<string> {
+  const internals = client as unknown as ClientInternals;
+  const header = Object.entries(internals.headers ?? {}).find(
+    ([name]) => name.toLowerCase() === 'authorization',
+  );
+  const fromHeader = header && /^Bearer\s+(.+)$/i.exec(header[1])?.[1];
+  if (fromHeader) return fromHeader;
+  // A client created with `accessToken` has no `auth` API: ask it instead.
+  if (internals.accessToken) return (await internals.accessToken()) ?? internals.supabaseKey ?? '';
+  const session = (await client.auth.getSession()).data.session;
+  return session?.access_token ?? internals.supabaseKey ?? '';
+}
 
 /**
  * The Supabase backend: a plain object `satisfies Backend`.
@@ -63,11 +94,8 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
   /** Upload URLs of unfinished resumable uploads, by `bucket/path`: what a retry resumes. */
   const resumeUrls = new Map<string, string>();
 
-  // A client created with `accessToken` (third-party auth) has no `auth` API: ask it instead.
-  const token = async () =>
-    (await (options.accessToken ?? internals.accessToken)?.()) ??
-    (await client.auth.getSession()).data.session?.access_token ??
-    apiKey;
+  // Read per request, never once per upload: a session is refreshed while a long upload runs.
+  const token = async () => (await options.accessToken?.()) ?? (await clientAccessToken(client));
 
   const rpc = rpcMethods(async (fn, args) => {
     let result: { data: unknown; error: unknown };
@@ -87,6 +115,9 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
 
   async function standardUpload(transfer: ObjectTransfer): Promise<void> {
     if (transfer.signal.aborted) throw abortError();
+    // The token supabase-js is about to send (it reads the same sources), to tell an expired token
+    // from a refusal: storage-js keeps status, statusCode and message, not the body's `code`.
+    const sent = await token();
     transfer.onProgress?.(0, transfer.size);
     const aborted = new Promise<never>((_, reject) =>
       transfer.signal.addEventListener('abort', () => reject(abortError()), { once: true }),
@@ -101,7 +132,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     if (error) {
       const e = error as { status?: number; statusCode?: string; message: string; name?: string };
       if (e.status === undefined) throw networkError(error);
-      throw storageError(e.status, { statusCode: e.statusCode, message: e.message });
+      throw storageFailure(e.status, { statusCode: e.statusCode, message: e.message }, { token: sent });
     }
     transfer.onProgress?.(transfer.size, transfer.size);
   }
@@ -109,7 +140,8 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
   async function resumableUpload(transfer: ObjectTransfer): Promise<void> {
     if (transfer.signal.aborted) throw abortError();
     const key = `${transfer.bucketId}/${transfer.objectPath}`;
-    const bearer = await token();
+    /** The bearer of the last request sent, to tell an expired token from a refusal. */
+    let sentToken: string | undefined;
     const body = toTusInput(transfer.body);
     await new Promise<void>((resolve, reject) => {
       const upload = new tus.Upload(body as Blob, {
@@ -128,10 +160,13 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
         fingerprint: async () => `upload-lifecycle:${baseUrl}:${key}`,
         storeFingerprintForResuming: true,
         removeFingerprintOnSuccess: true,
-        headers: {
-          authorization: `Bearer ${bearer}`,
-          apikey: apiKey,
-          'x-upsert': transfer.upsert ? 'true' : 'false',
+        headers: { apikey: apiKey, 'x-upsert': transfer.upsert ? 'true' : 'false' },
+        // The token is read before every request (as Uppy's tus plugin does): a session refreshed
+        // during a long upload is picked up by the next chunk, or by the retry after InvalidJWT.
+        onBeforeRequest: async (request) => {
+          sentToken = await token();
+          request.setHeader('Authorization', `Bearer ${sentToken}`);
+          await options.tus?.onBeforeRequest?.(request);
         },
         metadata: {
           bucketName: transfer.bucketId,
@@ -147,7 +182,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
           resumeUrls.delete(key);
           resolve();
         },
-        onError: (error) => reject(tusError(error, () => resumeUrls.delete(key))),
+        onError: (error) => reject(tusError(error, () => resumeUrls.delete(key), sentToken)),
       });
       transfer.signal.addEventListener(
         'abort',
@@ -188,12 +223,13 @@ function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
 }
 
 /**
- * A tus-js-client failure as a typed error. A 404 or 410 on a request to an upload URL (HEAD,
- * PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
+ * A tus-js-client failure as a typed error ({@link storageFailure}; `sentToken` is the bearer of
+ * the failed request). A 404 or 410 on a request to an upload URL (HEAD, PATCH) means the upload is gone on the server, not that the bucket is: it is `NoSuchUpload`
  * (retryable) and the URL is forgotten, so the next try creates a new upload. A 404 on the
- * creation POST keeps its own meaning (no such bucket). @internal exported for tests.
+ * creation POST keeps its own meaning (no such bucket), and so does a 409 (an existing object on
+ * POST, an offset conflict on PATCH). @internal exported for tests.
  */
-export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void) {
+export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void, sentToken?: string) {
   const detailed = error as tus.DetailedError;
   const response = detailed.originalResponse;
   if (!response) return networkError(detailed.causingError ?? error);
@@ -211,7 +247,15 @@ export function tusError(error: Error | tus.DetailedError, forgetUrl: () => void
       typeof body === 'object' && body !== null ? (body as { message?: unknown }).message : body;
     return storageError(status, { code: 'NoSuchUpload', message: String(message ?? 'Upload not found') });
   }
-  return storageError(status, body);
+  // A 409 on a PATCH is tus's offset mismatch (a dropped request's bytes were still being stored
+  // when the offset was read), not an existing object (that is a 409 on the creation POST): the
+  // URL stays, the next try reads the offset again.
+  if (status === 409 && method === 'PATCH')
+    return storageError(status, {
+      code: 'OffsetConflict',
+      message: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return storageFailure(status, body, { token: sentToken });
 }
 
 // The deletion outbox worker (issue 7): removes queued objects through the Storage API.
@@ -222,8 +266,10 @@ export {
   type DrainReport,
   type StorageAdminClient,
 } from './storage-deletions.js';
+export { createDrainHandler, type DrainHandlerOptions } from './drain-handler.js';
 
 // For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
 // "call this function with named arguments", and the parsers of the RPCs' answers.
 export { rpcMethods, type RpcCaller, type RpcMethods } from './rpc.js';
+export { storageFailure, tokenExpired } from './storage-errors.js';
 export { parseRegisteredFile, parseUploadState, uploadStateSchema } from './upload-state.js';

@@ -29,8 +29,8 @@ Every other status change is forbidden and the database refuses it with \`UL001\
 An update to the same status is a no-op, not a transition. Rows leave the lifecycle only by deletion.
 
 - \`requirements_met\` is checked at commit by a deferred constraint trigger
-  (\`sql/migrations/0008_completion_check.sql\`).
+  (\`sql/functions/upload_lifecycle.check_completion.sql\`, rules in \`upload_lifecycle.completion_problems.sql\`).
 - \`attempts_left\` (\`attempt < max_attempts\`) is checked by the transition trigger
-  (\`sql/migrations/0007_transition_guard.sql\`), which also runs the actions by name.
+  (\`sql/functions/upload_lifecycle.guard_entity_update.sql\`), which also runs the actions by name.
 `;
 }

@@ -1,7 +1,8 @@
 /**
  * Renders the lifecycle machine as SQL: the status enum, the transition table and the initial
- * status. The output is committed as `sql/migrations/0002_lifecycle.sql`; a test fails when the
- * committed file differs from what this function renders from the machine.
+ * status. The output is committed as `sql/migrations/0002_lifecycle.sql` and
+ * `sql/functions/upload_lifecycle.initial_status.sql`; a test fails when a committed file differs
+ * from what these functions render from the machine.
  */
 import type { LifecycleTransition, UploadStatus } from '../machines/lifecycle.js';
 
@@ -62,11 +63,29 @@ create policy transitions_read on upload_lifecycle.transitions
 delete from upload_lifecycle.transitions;
 insert into upload_lifecycle.transitions (from_status, event, to_status, guard, actions, actors) values
 ${rows};
+`;
+}
 
+/**
+ * Renders `sql/functions/upload_lifecycle.initial_status.sql`: the target of `create`, the column
+ * default of `entities.status`. Created by 0002 with the table it belongs to.
+ */
+export function renderInitialStatusSql(
+  spec: LifecycleSpec,
+  migrations: readonly string[] = ['0002_lifecycle'],
+): string {
+  const initial = spec.transitions.find((t) => t.from === null);
+  if (!initial) throw new Error('the lifecycle has no create transition');
+  return `-- upload_lifecycle.initial_status
+-- migrations: ${migrations.join(' ')}
 create or replace function upload_lifecycle.initial_status()
 returns upload_lifecycle.upload_status
-language sql immutable
+language plpgsql immutable
 set search_path = ''
-as $$ select ${literal(initial.to)}::upload_lifecycle.upload_status $$;
+as $$ begin return ${literal(initial.to)}::upload_lifecycle.upload_status; end $$;
+revoke all on function upload_lifecycle.initial_status() from public;
+
+-- Column default of entities.status and the MIME rule are harmless and needed by direct writers.
+grant execute on function upload_lifecycle.initial_status() to authenticated, service_role;
 `;
 }

@@ -101,6 +101,7 @@ export interface ObjectTransfer {
   upsert?: boolean;
 }
 
+/** What `Backend.createDraft` sends: the kind, its metadata, the idempotency key and, optionally, files to register at once. */
 export interface CreateDraftInput {
   kind: string;
   metadata?: Record<string, unknown>;
@@ -135,6 +136,8 @@ export interface Backend {
 /** Storage's stable error codes (the `code`/`error` of its JSON answers). */
 export type StorageErrorCode =
   | 'AccessDenied'
+  | 'InvalidJWT'
+  | 'OffsetConflict'
   | 'NoSuchBucket'
   | 'NoSuchUpload'
   | 'Duplicate'
@@ -147,7 +150,7 @@ export type StorageErrorCode =
 
 /**
  * A transfer into Storage failed. `retryable` says whether the same request may succeed later
- * (network, 5xx, 423 lock); `status` is the HTTP status (0 without an answer).
+ * (network, 5xx, 423 lock, an expired token); `status` is the HTTP status (0 without an answer).
  */
 export class StorageTransferError extends UploadLifecycleError {
   override name = 'StorageTransferError';
@@ -172,6 +175,7 @@ export class StorageTransferError extends UploadLifecycleError {
   }
 }
 
+/** True for a {@link StorageTransferError} (a failed byte transfer), whatever realm created it. */
 export function isStorageTransferError(error: unknown): error is StorageTransferError {
   return error instanceof StorageTransferError;
 }

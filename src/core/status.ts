@@ -4,4 +4,5 @@
  * over these; they live in the core so the Backend port can name them without importing a machine.
  */
 export const UPLOAD_STATUSES = ['draft', 'uploading', 'completed', 'failed'] as const;
+/** A database status of an entity: `draft`, `uploading`, `completed` or `failed`. */
 export type UploadStatus = (typeof UPLOAD_STATUSES)[number];

@@ -2,6 +2,7 @@
 // Same shape as `supabase gen types typescript --schema public,upload_lifecycle`.
 /* eslint-disable */
 
+/** A JSON value, as jsonb columns and RPC answers carry it. */
 export type Json =
   | string
   | number
@@ -10,6 +11,7 @@ export type Json =
   | { [key: string]: Json | undefined }
   | Json[]
 
+/** The public and upload_lifecycle schemas: tables, views, functions (RPCs) and enums. Pass it to `createClient<Database>`. */
 export type Database = {
   public: {
     Tables: {

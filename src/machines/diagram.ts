@@ -3,6 +3,7 @@
  */
 import type { AnyStateMachine, AnyStateNode, StateValue } from 'xstate';
 
+/** Options of {@link toMermaid}. */
 export interface MermaidOptions {
   /** Label transitions with their guard, e.g. `finalize [requirements_met]`. Default true. */
   guards?: boolean;

@@ -24,6 +24,7 @@ export { UPLOAD_STATUSES, type UploadStatus };
 
 /** The lifecycle events, named as in the SQL `transitions.event` column. */
 export const LIFECYCLE_EVENTS = ['create', 'begin_upload', 'finalize', 'fail', 'retry'] as const;
+/** The name of a lifecycle event (`create`, `begin_upload`, `finalize`, `fail`, `retry`). */
 export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number];
 
 /** Who may cause a transition (documentation; the database enforces it with grants and RPCs). */
@@ -32,6 +33,7 @@ export type LifecycleActor = 'owner' | 'service' | 'sweeper';
 /** Why an upload failed; `expired` is written by the sweep. */
 export type FailureReason = 'client_error' | 'validation' | 'expired' | (string & {});
 
+/** A lifecycle event with what its guards need. */
 export type LifecycleEvent =
   | { type: 'create' }
   | { type: 'begin_upload' }
@@ -39,6 +41,7 @@ export type LifecycleEvent =
   | { type: 'fail'; reason: FailureReason }
   | { type: 'retry' };
 
+/** The lifecycle machine's context: attempts used and allowed, the failure reason. */
 export interface LifecycleContext {
   /** Upload attempts made so far: 0 in draft, 1 after begin_upload, +1 per retry. */
   attempt: number;
@@ -47,6 +50,7 @@ export interface LifecycleContext {
   failureReason: FailureReason | null;
 }
 
+/** Input of the lifecycle machine (e.g. the kind's max_attempts). */
 export interface LifecycleInput {
   maxAttempts?: number;
 }
@@ -152,7 +156,9 @@ export const lifecycleMachine = setup({
   },
 });
 
+/** A snapshot of {@link lifecycleMachine}. */
 export type LifecycleSnapshot = SnapshotFrom<typeof lifecycleMachine>;
+/** A state of {@link lifecycleMachine}. */
 export type LifecycleState = keyof typeof lifecycleMachine.states;
 
 /** The database status a snapshot stands for (`null` before the row exists). */
@@ -181,6 +187,7 @@ export function lifecycleAt(
   });
 }
 
+/** The result of {@link transitionLifecycle}: the next snapshot and whether the event was allowed. */
 export interface LifecycleStep {
   /** Whether the event caused a transition (a refused event leaves the snapshot unchanged). */
   accepted: boolean;

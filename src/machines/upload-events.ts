@@ -17,6 +17,7 @@ import { NotAcceptingError } from '../errors.js';
 import { serializeError, type SerializedUploadError } from '../core/error-data.js';
 import type { AddedFile } from './upload-files.js';
 
+/** The events an application sends to the upload machine. */
 export type UserEvent =
   /** Creates the draft; with `start: true`, also begins the upload and registers the files (one RPC). */
   | {
@@ -37,8 +38,10 @@ export type UserEvent =
   /** Re-attach bytes by key (after a reload) and, when suspended, read the entity again. */
   | { type: 'RESUME'; sources?: Record<string, ByteSource> };
 
+/** The `type` of a {@link UserEvent}. */
 export type UserEventType = UserEvent['type'];
 
+/** Every {@link UserEventType}, in a stable order. */
 export const USER_EVENT_TYPES = [
   'CREATE',
   'ADD_FILES',
@@ -51,6 +54,7 @@ export const USER_EVENT_TYPES = [
   'RESUME',
 ] as const satisfies readonly UserEventType[];
 
+/** What a phase does with a user event: handle it now, defer it until it can, or refuse it. */
 export type EventPolicy = 'handle' | 'defer' | 'refuse';
 
 /** The machine's top-level states. */
@@ -69,6 +73,7 @@ export const UPLOAD_PHASES = [
   'loading',
   'suspended',
 ] as const;
+/** One of {@link UPLOAD_PHASES}: where the upload machine is, for a UI. */
 export type UploadPhase = (typeof UPLOAD_PHASES)[number];
 
 const H = 'handle';

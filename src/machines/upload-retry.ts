@@ -20,6 +20,7 @@ export interface RetryPolicy {
   jitter: number;
 }
 
+/** The retry policy used when none is given: exponential backoff with jitter, a few attempts. */
 export const DEFAULT_RETRY: RetryPolicy = {
   attempts: 5,
   baseDelayMs: 500,

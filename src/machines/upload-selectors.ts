@@ -9,6 +9,7 @@ import { UPLOAD_PHASES, type UploadPhase } from './upload-events.js';
 import type { UploadFileEntry } from './upload-files.js';
 import type { UploadContext, UploadMachine, UploadStateMeta } from './upload.js';
 
+/** A snapshot of the upload machine, as selectors read it. */
 export type UploadSnapshot = SnapshotFrom<UploadMachine>;
 
 export { UPLOAD_PHASES, type UploadPhase };
@@ -25,6 +26,7 @@ export function selectDatabaseStatus(snapshot: UploadSnapshot): UploadStatus | n
   return meta[`upload.${selectPhase(snapshot)}`]?.status ?? null;
 }
 
+/** Bytes sent and total over all files, and their fraction. */
 export interface UploadProgress {
   bytesSent: number;
   bytesTotal: number;
@@ -49,8 +51,11 @@ export function selectProgress(snapshot: UploadSnapshot): UploadProgress {
   };
 }
 
+/** The files of the upload, in the order they were added. */
 export const selectFiles = (snapshot: UploadSnapshot): UploadFileEntry[] => snapshot.context.files;
+/** The entity id once the database created it, else null. */
 export const selectEntityId = (snapshot: UploadSnapshot): string | null => snapshot.context.entityId;
+/** The last error, serialisable, or null. */
 export const selectError = (snapshot: UploadSnapshot): SerializedUploadError | null => snapshot.context.error;
 
 /** The files whose bytes must be given again (`RESUME` with `sources`), e.g. after a reload. */

@@ -84,12 +84,14 @@ export interface UploadStateMeta {
   observed?: boolean;
 }
 
+/** Per-upload options: concurrency, retry policy. */
 export interface UploadOptions {
   concurrency: number;
   autoFinalize: boolean;
   retry: RetryPolicy;
 }
 
+/** Input of the upload machine: the kind to create or the entity to resume, and options. */
 export interface UploadInput {
   kind?: string;
   metadata?: Record<string, unknown>;
@@ -102,6 +104,7 @@ export interface UploadInput {
   retry?: Partial<RetryPolicy>;
 }
 
+/** The upload machine's context (read it through the selectors). */
 export interface UploadContext {
   kind: string | null;
   metadata: Record<string, unknown>;
@@ -133,6 +136,7 @@ export interface UploadContext {
 
 type InternalEvent = TransferEvent | { type: 'FILE.RETRY_DUE'; key: string };
 
+/** Every event the upload machine accepts: user events and its internal ones. */
 export type UploadEvent = UserEvent | InternalEvent;
 
 /** What a completed upload is: the entity and its files. */
@@ -141,6 +145,7 @@ export interface UploadOutput {
   files: UploadFileEntry[];
 }
 
+/** Options of {@link createUploadMachine}: the backend and defaults. */
 export interface CreateUploadMachineOptions {
   backend: Backend;
   /** Jitter source, `[0, 1)`. Inject a seeded one for deterministic tests. Default `Math.random`. */
@@ -862,7 +867,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           src: 'failUpload',
           input: ({ context }) => ({ entityId: context.entityId!, reason: 'cancelled' }),
           onDone: { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
-          onError: { target: 'loading', actions: 'recordError' },
+          // The answer is lost or refused: read where the entity is; the cancel stays requested.
+          onError: { target: 'loading', actions: ['recordError', 'deferCancel'] },
         },
         on: {
           ...refusals('cancelling'),
@@ -966,5 +972,6 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
   });
 }
 
+/** The machine {@link createUploadMachine} returns. */
 export type UploadMachine = ReturnType<typeof createUploadMachine>;
 export type { UploadPhase };

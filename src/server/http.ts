@@ -9,8 +9,12 @@ import { verifyLocalJwt } from './jwt.js';
 export interface LocalAuthOptions {
   /** Secret the local JWTs are signed with. */
   jwtSecret: string;
-  /** The anon key clients must send as `apikey`. */
+  /** The anon key clients send as `apikey`. */
   anonKey: string;
+  /** The service_role key, also accepted as `apikey`. */
+  serviceKey?: string;
+  /** The clock tokens expire by (ms since the epoch); default `Date.now`. */
+  now?: () => number;
 }
 
 /** One request as the server saw it (headers lower-cased). */
@@ -32,9 +36,13 @@ export function headersOf(req: IncomingMessage): Record<string, string> {
 export type AuthResult =
   { ok: true; actor: Actor } | { ok: false; status: number; body: Record<string, unknown> };
 
-/** `apikey` must be the anon key; `Authorization: Bearer` a valid local JWT (anon if absent). */
+/**
+ * `apikey` must be the anon or the service key; `Authorization: Bearer` a valid, unexpired local
+ * JWT (anon if absent). A refused bearer answers PostgREST's body (`PGRST303` expired, `PGRST301`
+ * invalid); Storage renders its own from the message.
+ */
 export function authenticate(headers: Record<string, string>, options: LocalAuthOptions): AuthResult {
-  if (headers.apikey !== options.anonKey) {
+  if (headers.apikey !== options.anonKey && (!options.serviceKey || headers.apikey !== options.serviceKey)) {
     return {
       ok: false,
       status: 401,
@@ -46,12 +54,19 @@ export function authenticate(headers: Record<string, string>, options: LocalAuth
   }
   const bearer = /^Bearer (.+)$/i.exec(headers.authorization ?? '')?.[1];
   if (!bearer) return { ok: true, actor: { role: 'anon' } };
-  const claims = verifyLocalJwt(bearer, options.jwtSecret);
+  const claims = verifyLocalJwt(bearer, options.jwtSecret, Number.NEGATIVE_INFINITY);
   if (!claims) {
     return {
       ok: false,
       status: 401,
-      body: { code: 'PGRST301', message: 'JWSError JWSInvalidSignature', details: null, hint: null },
+      body: { code: 'PGRST301', message: 'invalid signature', details: null, hint: null },
+    };
+  }
+  if (claims.exp !== undefined && claims.exp * 1000 < (options.now ?? Date.now)()) {
+    return {
+      ok: false,
+      status: 401,
+      body: { code: 'PGRST303', message: 'jwt expired', details: null, hint: null },
     };
   }
   if (claims.role === 'authenticated' && claims.sub)

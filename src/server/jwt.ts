@@ -20,7 +20,7 @@ export function signLocalJwt(claims: LocalClaims, secret: string): string {
   return `${head}.${body}.${sig}`;
 }
 
-/** The claims of a valid, unexpired token signed with `secret`, else null. */
+/** The claims of a valid token signed with `secret`, unexpired at `now` (ms), else null. */
 export function verifyLocalJwt(token: string, secret: string, now = Date.now()): LocalClaims | null {
   const [head, body, sig] = token.split('.');
   if (!head || !body || !sig) return null;

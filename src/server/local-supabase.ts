@@ -25,14 +25,19 @@ export interface LocalSupabaseOptions {
   anonKey?: string;
   /** Port on 127.0.0.1; default a free one. */
   port?: number;
+  /** The clock JWTs expire by (ms since the epoch), for tests of expiry; default `Date.now`. */
+  now?: () => number;
 }
 
 export async function startLocalSupabase(db: SqlClient, options: LocalSupabaseOptions) {
   const jwtSecret = options.jwtSecret ?? randomBytes(32).toString('hex');
   const anonKey = options.anonKey ?? signLocalJwt({ role: 'anon' }, jwtSecret);
+  const serviceKey = signLocalJwt({ role: 'service_role' }, jwtSecret);
+  const now = options.now ?? Date.now;
   const log: RecordedRequest[] = [];
-  const rpc = createRpcHandler(db, { jwtSecret, anonKey, log });
-  const storage = createStorageHandler(db, { jwtSecret, anonKey, directory: options.directory, log });
+  const auth = { jwtSecret, anonKey, serviceKey, now };
+  const rpc = createRpcHandler(db, { ...auth, log });
+  const storage = createStorageHandler(db, { ...auth, directory: options.directory, log });
 
   const server: Server = createServer((req, res) => {
     const url = req.url ?? '';
@@ -57,23 +62,25 @@ export async function startLocalSupabase(db: SqlClient, options: LocalSupabaseOp
     url: `http://127.0.0.1:${port}`,
     port,
     anonKey,
+    /** The service_role key (a JWT with role `service_role`), for workers and admin clients. */
+    serviceKey,
     /** Every request the server answered, in order. */
     log,
     /** Every write of the resumable store (offset, end, bytes). */
     writes: storage.writes,
     readObject: storage.readObject,
-    /** A signed-in user's access token. */
-    tokenFor: (userId: string) =>
+    /** A signed-in user's access token, valid for `seconds` (default 3600) from the server's clock. */
+    tokenFor: (userId: string, seconds = 3600) =>
       signLocalJwt(
         {
           sub: userId,
           role: 'authenticated',
           aud: 'authenticated',
-          exp: Math.floor(Date.now() / 1000) + 3600,
+          exp: Math.floor(now() / 1000) + seconds,
         },
         jwtSecret,
       ),
-    serviceToken: () => signLocalJwt({ role: 'service_role' }, jwtSecret),
+    serviceToken: () => serviceKey,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

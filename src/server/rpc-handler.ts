@@ -27,22 +27,47 @@ export function postgrestStatus(sqlstate: string, authenticated: boolean): numbe
   return 400;
 }
 
+interface Signature {
+  returns: string;
+  /** Returns a set (`returns table`/`setof`): answered as a JSON array, as PostgREST does. */
+  set: boolean;
+  args: { name: string; type: string; optional: boolean }[];
+}
+
 export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { log?: RecordedRequest[] }) {
   /**
-   * Return types of the functions found so far: PostgREST's schema cache. Only hits are kept, so a
+   * Signatures of the functions found so far: PostgREST's schema cache. Only hits are kept, so a
    * function created later is found on its first call (PostgREST reloads on NOTIFY instead).
    */
-  const returnTypes = new Map<string, string>();
-  async function returnTypeOf(fn: string): Promise<string | undefined> {
-    const cached = returnTypes.get(fn);
-    if (cached !== undefined) return cached;
-    const { rows } = await db.query<{ returns: string }>(
-      `select p.prorettype::regtype::text as returns from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = 'public' and p.proname = $1 limit 1`,
+  const signatures = new Map<string, Signature[]>();
+  async function signaturesOf(fn: string): Promise<Signature[]> {
+    const cached = signatures.get(fn);
+    if (cached) return cached;
+    const { rows } = await db.query<{
+      returns: string;
+      set: boolean;
+      names: string[] | null;
+      types: string[];
+      defaults: number;
+    }>(
+      `select p.prorettype::regtype::text as returns, p.proretset as set, p.pronargdefaults as defaults,
+              p.proargnames[1:p.pronargs] as names,
+              array(select format_type(t, null) from unnest(p.proargtypes::oid[]) t) as types
+       from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+       where n.nspname = 'public' and p.proname = $1`,
       [fn],
     );
-    if (rows[0]) returnTypes.set(fn, rows[0].returns);
-    return rows[0]?.returns;
+    const found = rows.map((r) => ({
+      returns: r.returns,
+      set: r.set,
+      args: r.types.map((type, i) => ({
+        name: r.names?.[i] ?? '',
+        type,
+        optional: i >= r.types.length - r.defaults,
+      })),
+    }));
+    if (found.length > 0) signatures.set(fn, found);
+    return found;
   }
 
   return async function handleRpc(req: IncomingMessage, res: ServerResponse, fn: string): Promise<void> {
@@ -81,21 +106,31 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
         hint: null,
       });
     }
-    const returns = await returnTypeOf(fn);
-    if (returns === undefined) {
+    // PostgREST picks the overload whose parameters are exactly the keys sent (plus defaults).
+    const keys = Object.keys(args);
+    const signature = (await signaturesOf(fn)).find(
+      (sig) =>
+        keys.every((k) => sig.args.some((a) => a.name === k)) &&
+        sig.args.every((a) => a.optional || keys.includes(a.name)),
+    );
+    if (signature === undefined) {
       return answer(404, {
         code: 'PGRST202',
-        message: `Could not find the function public.${fn}(${Object.keys(args).join(', ')}) in the schema cache`,
+        message: `Could not find the function public.${fn}(${keys.join(', ')}) in the schema cache`,
         details: null,
         hint: null,
       });
     }
-    const names = Object.keys(args).filter((n) => /^[a-z_][a-z0-9_]*$/.test(n));
-    const call = `select public.${fn}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`;
-    const values = names.map((n) => {
-      const v = args[n];
-      return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-    });
+    const returns = signature.returns;
+    // As PostgREST does: the JSON body becomes a record of the parameters' declared types, so a
+    // JSON array reaches a `bigint[]` parameter as an array and an object a `jsonb` one as JSON.
+    const sent = signature.args.filter((a) => keys.includes(a.name));
+    const fnCall = `public.${fn}(${sent.map((a) => `"${a.name}" => a."${a.name}"`).join(', ')})`;
+    const record = `json_to_record($1::json) as a(${sent.map((a) => `"${a.name}" ${a.type}`).join(', ') || 'none_ text'})`;
+    const call = signature.set
+      ? `select coalesce(json_agg(r), '[]'::json) as result from ${record}, lateral ${fnCall} r`
+      : `select ${fnCall} as result from ${record}`;
+    const values = [JSON.stringify(args)];
     try {
       const { rows } = await withActor(db, auth.actor, (tx) => tx.query<{ result: unknown }>(call, values));
       if (returns === 'void') return answer(204, undefined);

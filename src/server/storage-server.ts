@@ -1,23 +1,34 @@
 /**
- * A local stand-in for Supabase Storage, for tests and the demo: the standard upload endpoint
- * (`POST /storage/v1/object/{bucket}/{path}`) and the resumable one (`/storage/v1/upload/resumable`,
- * tus 1.0 via `@tus/server` + `@tus/file-store`). Like Supabase's storage server it checks the
- * caller's permission with a rolled-back INSERT as the caller when an upload is created, keeps the
- * bytes, and writes the `storage.objects` row (`writeStorageObject`: as service_role, `owner_id` =
- * the uploader) when the upload is complete. Error bodies follow DESIGN §3: a policy refusal is
- * HTTP 400 `{ statusCode: "403", error: "Unauthorized", code: "AccessDenied" }` on the standard
- * endpoint and a real 403 on the resumable one; an existing object without upsert is 409.
+ * A local stand-in for Supabase Storage, for tests and the demo, answering as Supabase's storage
+ * server does (docs/storage.md, "The local server"): the standard upload
+ * (`POST /storage/v1/object/{bucket}/{path}`), bulk remove (`DELETE /storage/v1/object/{bucket}`)
+ * and the resumable endpoint (`/storage/v1/upload/resumable`, tus 1.0 via `@tus/server` +
+ * `@tus/file-store`).
+ *
+ * The write rules are the shared ones of `src/db/storage-write.ts`, in the real server's order per
+ * endpoint. Answers: a refusal on the standard endpoint is HTTP 400 (500 for a database error)
+ * with `{ statusCode, code, error, message }` carrying the real status; on the resumable endpoint
+ * it is the real status with the message as text. tus checks the caller's permission on creation
+ * and on every PATCH, never on HEAD: anyone may read an upload's offset, only a caller the
+ * policies allow may add bytes. A bad or expired bearer is HTTP 400 `InvalidJWT`.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
 import { Server as TusServer } from '@tus/server';
 import type { Upload } from '@tus/utils';
-import { actAs, type SqlClient } from '../db/client.js';
-import { StorageWriteError, mimeAllowed, writeStorageObject } from '../db/storage-write.js';
+import { actAs, type Actor, type SqlClient } from '../db/client.js';
+import {
+  StorageWriteError,
+  checkStorageWrite,
+  storeObjectRow,
+  writeStorageObject,
+  type StorageObjectWrite,
+} from '../db/storage-write.js';
+import { InvalidJwt, answerOf, standardStatus, tusRefusal, type TusRefusal } from './storage-answers.js';
 import {
   authenticate,
   headersOf,
@@ -49,6 +60,8 @@ export interface ChunkWrite {
 /** FileStore that records every write, so tests can see what bytes arrived where. */
 class RecordingFileStore extends FileStore {
   readonly writes: ChunkWrite[] = [];
+  /** Called when a write of `uploadId` has ended, stored or failed. */
+  onWriteEnd: (uploadId: string) => void = () => undefined;
 
   override async write(
     readable: IncomingMessage | Readable,
@@ -64,74 +77,14 @@ class RecordingFileStore extends FileStore {
       },
     });
     pipeline(readable as Readable, counter, () => undefined);
-    const end = await super.write(counter, uploadId, offset);
-    record.end = end;
-    return end;
+    try {
+      const end = await super.write(counter, uploadId, offset);
+      record.end = end;
+      return end;
+    } finally {
+      this.onWriteEnd(uploadId);
+    }
   }
-}
-
-type Refusal = { status_code: number; body: string };
-const refusal = (status: number, body: Record<string, unknown>): Refusal => ({
-  status_code: status,
-  body: JSON.stringify(body),
-});
-
-/** Supabase Storage's error body for a StorageWriteError. */
-function errorBody(error: StorageWriteError) {
-  const error_ = {
-    403: 'Unauthorized',
-    404: 'Not Found',
-    409: 'Duplicate',
-    413: 'Payload too large',
-    415: 'invalid_mime_type',
-    400: 'Bad Request',
-  }[error.status];
-  return { statusCode: String(error.status), error: error_, code: error.code, message: error.message };
-}
-
-/**
- * The INSERT-as-caller permission probe Supabase's storage server runs before accepting bytes,
- * rolled back; plus the bucket's size and type limits.
- */
-async function probe(
-  db: SqlClient,
-  write: { bucketId: string; name: string; ownerId: string; size: number; mimetype: string },
-) {
-  const { rows } = await db.query<{ file_size_limit: string | null; allowed_mime_types: string[] | null }>(
-    'select file_size_limit, allowed_mime_types from storage.buckets where id = $1',
-    [write.bucketId],
-  );
-  const bucket = rows[0];
-  if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
-  if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit)) {
-    throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
-  }
-  if (bucket.allowed_mime_types?.length && !mimeAllowed(write.mimetype, bucket.allowed_mime_types)) {
-    throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
-  }
-  class Rollback extends Error {}
-  await db
-    .transaction(async (tx) => {
-      await actAs(tx, { role: 'authenticated', userId: write.ownerId });
-      await tx.query(
-        `insert into storage.objects (bucket_id, name, owner, owner_id, metadata) values ($1, $2, $3::uuid, $3, $4::jsonb)`,
-        [
-          write.bucketId,
-          write.name,
-          write.ownerId,
-          JSON.stringify({ size: write.size, mimetype: write.mimetype }),
-        ],
-      );
-      throw new Rollback();
-    })
-    .catch((error: unknown) => {
-      if (error instanceof Rollback) return;
-      const code = (error as { code?: string }).code;
-      if (code === '42501')
-        throw new StorageWriteError(403, 'AccessDenied', 'new row violates row-level security policy');
-      if (code === '23505') throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');
-      throw error;
-    });
 }
 
 /**
@@ -140,27 +93,37 @@ async function probe(
  */
 export function createStorageHandler(db: SqlClient, options: StorageHandlerOptions) {
   const store = new RecordingFileStore({ directory: join(options.directory, 'resumable') });
-  const owners = new Map<string, string>();
   const objectFiles = new Map<string, string>();
+  /**
+   * PATCHes that may still store bytes, by upload id: each ends when its write ends, when it is
+   * refused before writing, or when its handling settles, whichever comes first.
+   */
+  const patching = new Map<string, { ended: Promise<void>; end: () => void }>();
+  const endPatch = (id: string) => {
+    patching.get(id)?.end();
+    patching.delete(id);
+  };
+  store.onWriteEnd = endPatch;
 
-  const userOf = (headers: Headers | Record<string, string>): string => {
+  /** The caller, as Storage's auth hook sees it; a bad bearer is InvalidJWT. */
+  const callerOf = (headers: Headers | Record<string, string>): Actor => {
     const plain = headers instanceof Headers ? Object.fromEntries(headers.entries()) : headers;
     const auth = authenticate(plain, options);
-    if (!auth.ok)
-      throw refusal(auth.status, {
-        statusCode: String(auth.status),
-        error: 'Unauthorized',
-        message: String(auth.body.message),
-      });
-    if (auth.actor.role !== 'authenticated') {
-      throw refusal(403, {
-        statusCode: '403',
-        error: 'Unauthorized',
-        code: 'AccessDenied',
-        message: 'sign in to upload',
-      });
-    }
-    return auth.actor.userId;
+    if (!auth.ok) throw new InvalidJwt(400, String(auth.body.message));
+    return auth.actor;
+  };
+  const writerOf = (caller: Actor): Pick<StorageObjectWrite, 'ownerId' | 'role'> =>
+    caller.role === 'authenticated'
+      ? { ownerId: caller.userId, role: 'authenticated' }
+      : {
+          ownerId: null,
+          role: caller.role === 'service_role' || caller.role === 'superuser' ? 'service_role' : 'anon',
+        };
+
+  /** tus hooks throw TusRefusals; anything else they throw is rendered the same way. */
+  const asTusRefusal = (error: unknown): TusRefusal => {
+    if (error instanceof InvalidJwt) return { status_code: 400, body: JSON.stringify(error.answer.body) };
+    return tusRefusal(answerOf(error));
   };
 
   const tusServer = new TusServer({
@@ -168,47 +131,68 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
     datastore: store,
     namingFunction: () => randomUUID(),
     onIncomingRequest: async (req, uploadId) => {
-      const userId = userOf(req.headers);
-      const owner = owners.get(uploadId);
-      if (owner !== undefined && owner !== userId) {
-        throw refusal(404, { statusCode: '404', error: 'not_found', message: 'Upload not found' });
+      try {
+        const caller = callerOf(req.headers);
+        // Storage authorizes neither HEAD nor OPTIONS: anyone may read an upload's offset. Unlike
+        // the real server, a HEAD here waits for a PATCH of the same upload still being stored
+        // (a dropped one), so the offset it answers is final (docs/storage.md, what differs).
+        if (req.method === 'HEAD') await patching.get(uploadId)?.ended;
+        if (req.method !== 'PATCH') return;
+        const upload = await store.getUpload(uploadId);
+        const meta = upload.metadata ?? {};
+        await checkStorageWrite(
+          db,
+          {
+            bucketId: meta.bucketName ?? '',
+            name: meta.objectName ?? '',
+            ...writerOf(caller),
+            size: upload.size ?? 0,
+            mimetype: meta.contentType ?? 'application/octet-stream',
+            upsert: meta.upsert === 'true',
+          },
+          'resumable-chunk',
+        );
+      } catch (error) {
+        if (req.method === 'PATCH') endPatch(uploadId);
+        throw asTusRefusal(error);
       }
     },
     onUploadCreate: async (req, upload) => {
-      const userId = userOf(req.headers);
-      const { bucketName, objectName, contentType } = upload.metadata ?? {};
-      if (!bucketName || !objectName) {
-        throw refusal(400, {
-          statusCode: '400',
-          error: 'InvalidRequest',
-          message: 'metadata bucketName and objectName are required',
-        });
-      }
       const upsert = req.headers.get('x-upsert') === 'true';
       try {
-        await probe(db, {
-          bucketId: bucketName,
-          name: objectName,
-          ownerId: userId,
-          size: upload.size ?? 0,
-          mimetype: contentType ?? 'application/octet-stream',
-        });
+        const { bucketName, objectName, contentType } = upload.metadata ?? {};
+        if (!bucketName || !objectName)
+          throw new StorageWriteError(
+            400,
+            'InvalidRequest',
+            'metadata bucketName and objectName are required',
+          );
+        await checkStorageWrite(
+          db,
+          {
+            bucketId: bucketName,
+            name: objectName,
+            ...writerOf(callerOf(req.headers)),
+            size: upload.size ?? 0,
+            mimetype: contentType ?? 'application/octet-stream',
+            upsert,
+          },
+          'resumable',
+        );
       } catch (error) {
-        if (error instanceof StorageWriteError && !(error.code === 'Duplicate' && upsert)) {
-          throw refusal(error.status, errorBody(error));
-        }
-        if (!(error instanceof StorageWriteError)) throw error;
+        throw asTusRefusal(error);
       }
-      owners.set(upload.id, userId);
       return { metadata: { ...upload.metadata, upsert: String(upsert) } };
     },
     onUploadFinish: async (req, upload: Upload) => {
       const meta = upload.metadata ?? {};
       try {
-        await writeStorageObject(db, {
+        // The row is written for the caller whose request completed the upload (the policies let
+        // that caller write it, or the PATCH was refused).
+        await storeObjectRow(db, {
           bucketId: meta.bucketName!,
           name: meta.objectName!,
-          ownerId: owners.get(upload.id) ?? userOf(req.headers),
+          ...writerOf(callerOf(req.headers)),
           size: upload.size ?? upload.offset,
           mimetype: meta.contentType ?? 'application/octet-stream',
           upsert: meta.upsert === 'true',
@@ -217,8 +201,7 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
         // The bytes are here but the row is not: drop the upload so a retry starts afresh
         // instead of finding a "complete" upload that never became an object.
         await store.remove(upload.id).catch(() => undefined);
-        if (error instanceof StorageWriteError) throw refusal(error.status, errorBody(error));
-        throw error;
+        throw asTusRefusal(error);
       }
       objectFiles.set(
         `${meta.bucketName}/${meta.objectName}`,
@@ -228,56 +211,97 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
     },
   });
 
-  async function standardUpload(req: IncomingMessage, res: ServerResponse, entry: RecordedRequest) {
-    const path = decodeURIComponent((req.url ?? '').slice(OBJECT_PREFIX.length).split('?')[0]!);
+  function bucketAndName(url: string) {
+    const path = decodeURIComponent(url.slice(OBJECT_PREFIX.length).split('?')[0]!);
     const slash = path.indexOf('/');
-    const bucketId = path.slice(0, slash);
-    const name = path.slice(slash + 1);
+    return slash < 0
+      ? { bucketId: path, name: '' }
+      : { bucketId: path.slice(0, slash), name: path.slice(slash + 1) };
+  }
+
+  async function standardUpload(req: IncomingMessage, res: ServerResponse, entry: RecordedRequest) {
+    const { bucketId, name } = bucketAndName(req.url ?? '');
     const answer = (status: number, body: unknown) => {
       entry.status = status;
       sendJson(res, status, body);
     };
-    let userId: string;
     try {
-      userId = userOf(entry.headers);
+      const caller = callerOf(entry.headers);
+      const raw = await readBody(req);
+      let bytes: Uint8Array = raw;
+      let mimetype = entry.headers['content-type'] ?? 'application/octet-stream';
+      const form = mimetype.startsWith('multipart/form-data');
+      if (form) {
+        const parsed = await new Request('http://local/', {
+          method: 'POST',
+          headers: { 'content-type': mimetype },
+          body: raw as unknown as BodyInit,
+        }).formData();
+        const file = [...parsed.values()].find((v): v is File => typeof v !== 'string');
+        if (!file) throw new StorageWriteError(400, 'InvalidRequest', 'no file in form');
+        bytes = new Uint8Array(await file.arrayBuffer());
+        mimetype = file.type || 'application/octet-stream';
+      }
+      await writeStorageObject(
+        db,
+        {
+          bucketId,
+          name,
+          ...writerOf(caller),
+          size: bytes.length,
+          mimetype,
+          upsert: entry.headers['x-upsert'] === 'true',
+        },
+        form ? 'form' : 'standard',
+      );
+      const file = join(options.directory, 'objects', randomUUID());
+      await mkdir(join(options.directory, 'objects'), { recursive: true });
+      await writeFile(file, bytes);
+      objectFiles.set(`${bucketId}/${name}`, file);
+      answer(200, { Id: randomUUID(), Key: `${bucketId}/${name}` });
     } catch (error) {
-      const r = error as Refusal;
-      return answer(r.status_code === 403 ? 400 : r.status_code, JSON.parse(r.body));
+      const rendered = error instanceof InvalidJwt ? error.answer : answerOf(error);
+      answer(standardStatus(rendered), rendered.body);
     }
-    const raw = await readBody(req);
-    let bytes: Uint8Array = raw;
-    let mimetype = entry.headers['content-type'] ?? 'application/octet-stream';
-    if (mimetype.startsWith('multipart/form-data')) {
-      const form = await new Request('http://local/', {
-        method: 'POST',
-        headers: { 'content-type': mimetype },
-        body: raw as unknown as BodyInit,
-      }).formData();
-      const file = [...form.values()].find((v): v is File => typeof v !== 'string');
-      if (!file)
-        return answer(400, { statusCode: '400', error: 'InvalidRequest', message: 'no file in form' });
-      bytes = new Uint8Array(await file.arrayBuffer());
-      mimetype = file.type || 'application/octet-stream';
-    }
+  }
+
+  /** `storage.from(bucket).remove(paths)`: deletes as the caller; answers the objects deleted. */
+  async function removeObjects(req: IncomingMessage, res: ServerResponse, entry: RecordedRequest) {
+    const { bucketId } = bucketAndName(req.url ?? '');
+    const answer = (status: number, body: unknown) => {
+      entry.status = status;
+      sendJson(res, status, body);
+    };
     try {
-      await writeStorageObject(db, {
-        bucketId,
-        name,
-        ownerId: userId,
-        size: bytes.length,
-        mimetype,
-        upsert: entry.headers['x-upsert'] === 'true',
+      const caller = callerOf(entry.headers);
+      let prefixes: unknown;
+      try {
+        prefixes = (JSON.parse((await readBody(req)).toString('utf8') || '{}') as { prefixes?: unknown })
+          .prefixes;
+      } catch {
+        prefixes = undefined;
+      }
+      if (!Array.isArray(prefixes) || prefixes.length < 1 || prefixes.length > 1000)
+        throw new StorageWriteError(400, 'InvalidRequest', 'body/prefixes must have 1 to 1000 items');
+      const { rows } = await db.transaction(async (tx) => {
+        await actAs(tx, caller);
+        await tx.query(`select set_config('storage.allow_delete_query', 'true', true)`);
+        return tx.query<{ name: string }>(
+          `delete from storage.objects where bucket_id = $1 and name = any($2::text[])
+           returning id, name, bucket_id, owner, owner_id, created_at, updated_at, last_accessed_at, metadata`,
+          [bucketId, prefixes],
+        );
       });
+      for (const row of rows) {
+        const file = objectFiles.get(`${bucketId}/${row.name}`);
+        objectFiles.delete(`${bucketId}/${row.name}`);
+        if (file) await rm(file, { force: true });
+      }
+      answer(200, rows);
     } catch (error) {
-      if (!(error instanceof StorageWriteError)) throw error;
-      // Supabase answers a policy refusal on this endpoint with HTTP 400 and statusCode "403".
-      return answer(error.status === 403 ? 400 : error.status, errorBody(error));
+      const rendered = error instanceof InvalidJwt ? error.answer : answerOf(error);
+      answer(standardStatus(rendered), rendered.body);
     }
-    const file = join(options.directory, 'objects', randomUUID());
-    await mkdir(join(options.directory, 'objects'), { recursive: true });
-    await writeFile(file, bytes);
-    objectFiles.set(`${bucketId}/${name}`, file);
-    answer(200, { Id: randomUUID(), Key: `${bucketId}/${name}` });
   }
 
   return {
@@ -293,12 +317,28 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
       if (url.startsWith(RESUMABLE_PATH)) {
         options.log?.push(entry);
         res.on('finish', () => (entry.status = res.statusCode));
-        await tusServer.handle(req, res);
+        const id = url.split('?')[0]!.split('/').pop()!;
+        if (req.method === 'PATCH') {
+          let end = () => undefined as void;
+          const ended = new Promise<void>((resolve) => (end = resolve));
+          patching.get(id)?.end();
+          patching.set(id, { ended, end });
+        }
+        try {
+          await tusServer.handle(req, res);
+        } finally {
+          if (req.method === 'PATCH') endPatch(id);
+        }
         return true;
       }
       if (url.startsWith(OBJECT_PREFIX) && req.method === 'POST') {
         options.log?.push(entry);
         await standardUpload(req, res, entry);
+        return true;
+      }
+      if (url.startsWith(OBJECT_PREFIX) && req.method === 'DELETE') {
+        options.log?.push(entry);
+        await removeObjects(req, res, entry);
         return true;
       }
       return false;

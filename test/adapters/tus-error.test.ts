@@ -78,4 +78,15 @@ describe('tusError', () => {
       ).storageCode,
     ).toBe('AccessDenied');
   });
+
+  it('a 409 on PATCH is an offset conflict (retryable, URL kept); on the creation POST an existing object', () => {
+    const patch = mapped('PATCH', 409, 'Upload-Offset conflict');
+    expect([patch.storageCode, patch.forgotten, classifyFailure(patch.error)]).toEqual([
+      'OffsetConflict',
+      false,
+      'retry',
+    ]);
+    const post = mapped('POST', 409, 'The resource already exists');
+    expect([post.storageCode, classifyFailure(post.error)]).toEqual(['Duplicate', 'exists']);
+  });
 });

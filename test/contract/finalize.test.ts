@@ -198,4 +198,21 @@ describe('get_upload_state tells a resuming client what finalize would accept', 
       ['absent.png', false, false],
     ]);
   });
+
+  it('object_matches is false for a file above its slot’s max_bytes as it stands now, as finalize refuses it', async () => {
+    const state = await uploadingWith([PDF]);
+    const f = state.files[0]!;
+    await upload(db, alice, f, { size: PDF.size, mime: PDF.mime });
+    const before = await rpc(db, user(alice), 'get_upload_state', { entity_id: state.entity_id });
+    expect(before.files[0]).toMatchObject({ object_exists: true, object_matches: true });
+    await as(db, service, (tx) =>
+      tx.query(
+        `update upload_lifecycle.file_requirements set max_bytes = 1000 where kind = $1 and slot = 'document'`,
+        [kind],
+      ),
+    );
+    const after = await rpc(db, user(alice), 'get_upload_state', { entity_id: state.entity_id });
+    expect(after.files[0]).toMatchObject({ object_exists: true, object_matches: false });
+    expect(await sqlstate(finalize(state.entity_id))).toBe('UL002');
+  });
 });

@@ -1,36 +1,43 @@
 // Acceptance: the property suite notices when any single guard is taken out of the SQL. Each case
-// applies a deliberately broken copy of the migrations to a fresh PGlite and requires the property
-// run to find a counterexample.
+// breaks one source file (a migration or a function's file), derives the migration sequence from
+// the broken sources the way `npm run generate` does, applies it to a fresh PGlite and requires the
+// property run to find a counterexample.
+import { join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { afterEach, describe, expect, it } from 'vitest';
-import { MIGRATIONS, SUPABASE_SHIM_SQL } from '../../src/db/migrate.js';
+import { readSqlSources } from '../../src/codegen/generated-files.js';
+import { buildSqlSequence } from '../../src/codegen/sql-sequence.js';
+import { SUPABASE_SHIM_SQL } from '../../src/db/migrate.js';
 import type { SqlClient } from '../support/db.js';
 import { DEFAULT_SEED, propertySettings, withPgliteScript } from './harness.js';
 import { runShard } from './runner.js';
 
 interface Breakage {
   name: string;
-  /** The migration's name without its number (numbers shift when migrations are inserted). */
-  migration: string;
-  /** Returns the broken SQL; must change the migration (checked, so a rename cannot void the test). */
+  /**
+   * The source to break: `migrations/<name without its number>.sql` (numbers shift when migrations
+   * are inserted) or `functions/<schema>.<function>.sql`.
+   */
+  source: string;
+  /** Returns the broken SQL; must change the source (checked, so a rename cannot void the test). */
   apply(sql: string): string;
 }
 
 const BREAKAGES: Breakage[] = [
   {
     name: 'a transition row added (draft → completed)',
-    migration: 'lifecycle.sql',
+    source: 'migrations/lifecycle.sql',
     apply: (sql) =>
       `${sql}\ninsert into upload_lifecycle.transitions (from_status, event, to_status) values ('draft', 'complete_now', 'completed');\n`,
   },
   {
     name: 'the deferred completion check dropped',
-    migration: 'completion_check.sql',
+    source: 'functions/upload_lifecycle.check_completion.sql',
     apply: (sql) => `${sql}\ndrop trigger entities_completion_check on upload_lifecycle.entities;\n`,
   },
   {
     name: 'the entities RLS policy loosened (every signed-in user reads every row)',
-    migration: 'entities.sql',
+    source: 'migrations/entities.sql',
     apply: (sql) =>
       sql.replace(
         'for select to authenticated using (owner_id = (select auth.uid()));',
@@ -39,18 +46,18 @@ const BREAKAGES: Breakage[] = [
   },
   {
     name: 'the storage INSERT policy loosened (any uploading entity, any owner)',
-    migration: 'plan_cached_functions.sql',
+    source: 'functions/upload_lifecycle.caller_may_write_object.sql',
     apply: (sql) =>
       sql.replace("and e.owner_id = auth.uid() and e.status = 'uploading'", "and e.status = 'uploading'"),
   },
   {
     name: 'the file guard loosened (files may be added whatever the status)',
-    migration: 'file_guard.sql',
+    source: 'functions/upload_lifecycle.guard_entity_file.sql',
     apply: (sql) => sql.replace("if v_entity.status is distinct from 'uploading' then", 'if false then'),
   },
   {
     name: 'the attempts guard removed',
-    migration: 'transition_guard.sql',
+    source: 'functions/upload_lifecycle.guard_entity_update.sql',
     apply: (sql) =>
       sql.replace(
         "if v_transition.guard = 'attempts_left' then",
@@ -61,7 +68,7 @@ const BREAKAGES: Breakage[] = [
   // the outbox checked after every step) to be seen.
   {
     name: 'the deletion outbox forgets the objects of deleted entities (only file removals are queued)',
-    migration: 'storage_deletions.sql',
+    source: 'functions/upload_lifecycle.queue_file_objects.sql',
     apply: (sql) =>
       sql.replace(
         '  from removed_files r\n',
@@ -70,17 +77,18 @@ const BREAKAGES: Breakage[] = [
   },
   {
     name: 'completion ignores a max_bytes tightened after registration (0023 undone)',
-    migration: 'completion_max_bytes.sql',
+    source: 'functions/upload_lifecycle.completion_problems.sql',
     apply: (sql) => sql.replace('from files where declared_size > max_bytes', 'from files where false'),
   },
   {
     name: 'the bucket no longer follows its requirements (sync trigger dropped)',
-    migration: 'kind_buckets.sql',
-    apply: (sql) => `${sql}\ndrop trigger file_requirements_bucket on upload_lifecycle.file_requirements;\n`,
+    source: 'functions/upload_lifecycle.sync_kind_bucket_trigger.sql',
+    apply: (sql) =>
+      `${sql}\ndrop trigger if exists file_requirements_bucket on upload_lifecycle.file_requirements;\n`,
   },
   {
     name: "the sweep expires drafts after a day whatever the kind's draft_ttl",
-    migration: 'sweep.sql',
+    source: 'functions/public.sweep_upload_lifecycle.sql',
     apply: (sql) =>
       sql.replace(
         'e.status_changed_at <= v_now - v_kind.draft_ttl',
@@ -89,7 +97,7 @@ const BREAKAGES: Breakage[] = [
   },
   {
     name: "an idempotency key finds another owner's upload (lookup not scoped to the owner)",
-    migration: 'client_keys.sql',
+    source: 'functions/public.create_upload_draft.sql',
     apply: (sql) =>
       sql.replaceAll(
         'where e.owner_id = v_owner and e.idempotency_key = v_key;',
@@ -98,27 +106,30 @@ const BREAKAGES: Breakage[] = [
   },
   {
     name: "a file key finds another entity's file (lookup not scoped to the entity)",
-    migration: 'client_keys.sql',
+    source: 'functions/upload_lifecycle.register_file.sql',
     apply: (sql) =>
       sql.replace('where f.entity_id = p_entity.id and f.file_key = v_key;', 'where f.file_key = v_key;'),
   },
 ];
 
 async function brokenDb(breakage: Breakage): Promise<SqlClient & { close(): Promise<void> }> {
+  const sources = await readSqlSources(join(import.meta.dirname, '..', '..'));
+  let applied = false;
+  const breakIf = <T extends { name: string; sql: string }>(kind: string, file: T, key: string): T => {
+    if (`${kind}/${key}` !== breakage.source) return file;
+    const sql = breakage.apply(file.sql);
+    if (sql === file.sql)
+      throw new Error(`${breakage.name}: the mutation no longer matches ${kind}/${file.name}`);
+    applied = true;
+    return { ...file, sql };
+  };
+  const migrations = sources.migrations.map((m) => breakIf('migrations', m, m.name.replace(/^\d+_/, '')));
+  const functions = sources.functions.map((f) => breakIf('functions', f, `${f.name}.sql`));
+  if (!applied) throw new Error(`${breakage.name}: ${breakage.source} not found`);
   const pglite = await PGlite.create();
   await pglite.exec(SUPABASE_SHIM_SQL);
-  let applied = false;
-  for (const migration of MIGRATIONS) {
-    let sql = migration.sql;
-    if (migration.name.replace(/^\d+_/, '') === breakage.migration) {
-      sql = breakage.apply(sql);
-      if (sql === migration.sql)
-        throw new Error(`${breakage.name}: the mutation no longer matches ${migration.name}`);
-      applied = true;
-    }
-    await pglite.exec(sql);
-  }
-  if (!applied) throw new Error(`${breakage.name}: migration ${breakage.migration} not found`);
+  for (const unit of buildSqlSequence(migrations, functions, sources.baseline).migrations)
+    await pglite.exec(unit.sql);
   return withPgliteScript(pglite);
 }
 

@@ -4,7 +4,7 @@
  */
 import pg from 'pg';
 import { randomUUID } from 'node:crypto';
-import { applyMigrations } from '../../src/db/migrate.js';
+import { SUPABASE_SHIM_SQL, applyMigrations } from '../../src/db/migrate.js';
 import type { SqlTx } from '../../src/db/client.js';
 import type { TestDb } from './db.js';
 
@@ -49,8 +49,11 @@ export function fromPgPool(pool: pg.Pool): TestDb & { pool: pg.Pool } {
   };
 }
 
-/** Creates, migrates and returns a fresh database on the server; `close()` drops it. */
-export async function createPgDb(options: { poolSize?: number } = {}): Promise<PgTestDb> {
+/**
+ * Creates, migrates and returns a fresh database on the server; `close()` drops it. With
+ * `migrate: false` it has the Supabase shim only (for tests that apply migrations themselves).
+ */
+export async function createPgDb(options: { poolSize?: number; migrate?: boolean } = {}): Promise<PgTestDb> {
   if (!DATABASE_URL) throw new Error('DATABASE_URL is not set');
   const name = `ul_test_${randomUUID().replaceAll('-', '').slice(0, 16)}`;
   const admin = new pg.Client({ connectionString: DATABASE_URL });
@@ -62,7 +65,9 @@ export async function createPgDb(options: { poolSize?: number } = {}): Promise<P
   const pool = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10 });
   const client = await pool.connect();
   try {
-    await applyMigrations({ exec: (sql) => client.query(sql) }, { supabaseShim: true });
+    const runner = { exec: (sql: string) => client.query(sql) };
+    if (options.migrate === false) await runner.exec(SUPABASE_SHIM_SQL);
+    else await applyMigrations(runner, { supabaseShim: true });
   } finally {
     client.release();
   }

@@ -28,13 +28,8 @@
  */
 import fc from 'fast-check';
 import { SimulatedClock } from 'xstate';
-import {
-  abortError,
-  networkError,
-  StorageTransferError,
-  type Backend,
-  type ObjectTransfer,
-} from '../../src/adapters/backend.js';
+import type { Backend, ObjectTransfer } from '../../src/adapters/backend.js';
+import * as port from '../../src/core/port.js';
 import * as pgliteAdapter from '../../src/adapters/pglite.js';
 import * as errorData from '../../src/core/error-data.js';
 import * as events from '../../src/machines/upload-events.js';
@@ -61,9 +56,11 @@ export interface ClientLib {
   events: Pick<typeof events, 'USER_EVENT_POLICY'>;
   selectors: Pick<typeof selectors, 'selectIsBusy' | 'selectPhase' | 'selectProgress'>;
   errorData: Pick<typeof errorData, 'deserializeError'>;
+  /** The errors a backend raises: the faults are made of the same classes the machine checks for. */
+  port: Pick<typeof port, 'abortError' | 'networkError' | 'StorageTransferError'>;
 }
 
-export const REAL_LIB: ClientLib = { uploadStore, pgliteAdapter, events, selectors, errorData };
+export const REAL_LIB: ClientLib = { uploadStore, pgliteAdapter, events, selectors, errorData, port };
 
 /** The module of each part of {@link ClientLib}, relative to `src` (for the mutation test). */
 export const LIB_MODULES: Record<keyof ClientLib, string> = {
@@ -72,6 +69,7 @@ export const LIB_MODULES: Record<keyof ClientLib, string> = {
   events: 'machines/upload-events.ts',
   selectors: 'machines/upload-selectors.ts',
   errorData: 'core/error-data.ts',
+  port: 'core/port.ts',
 };
 
 let lib: ClientLib = REAL_LIB;
@@ -172,7 +170,7 @@ function createFaultyBackend(db: SqlClient) {
     return promise;
   };
   const nextFault = (name: string) => faults.get(name)?.shift();
-  const lost = () => networkError(new Error('connection reset (injected)'));
+  const lost = () => lib.port.networkError(new Error('connection reset (injected)'));
 
   function rpc<K extends Rpc>(name: K): Backend[K] {
     const call = (args: unknown[]) =>
@@ -187,7 +185,8 @@ function createFaultyBackend(db: SqlClient) {
         })(),
       );
     return ((...args: unknown[]) => {
-      if (!hold.delete(name)) return call(args);
+      const held = hold.delete(name) || hold.delete('*');
+      if (!held) return call(args);
       return new Promise((resolve, reject) => {
         stalled.push({ release: () => resolve(call(args)), drop: () => reject(lost()) });
       });
@@ -197,17 +196,17 @@ function createFaultyBackend(db: SqlClient) {
   async function uploadObject(transfer: ObjectTransfer): Promise<void> {
     if (control.stall) {
       await new Promise<void>((resolve, reject) => {
-        const onAbort = () => reject(abortError());
+        const onAbort = () => reject(lib.port.abortError());
         transfer.signal.addEventListener('abort', onAbort, { once: true });
         stalled.push({ release: resolve, drop: () => reject(lost()) });
       });
     }
     return track(
       (async () => {
-        if (transfer.signal.aborted) throw abortError();
+        if (transfer.signal.aborted) throw lib.port.abortError();
         if (control.refuseNextTransfer) {
           control.refuseNextTransfer = false;
-          throw new StorageTransferError({
+          throw new lib.port.StorageTransferError({
             message: 'new row violates row-level security policy (injected)',
             status: 403,
             storageCode: 'AccessDenied',
@@ -235,7 +234,8 @@ function createFaultyBackend(db: SqlClient) {
     fault(name: string, when: FaultWhen) {
       faults.set(name, [...(faults.get(name) ?? []), when]);
     },
-    hold(name: Rpc) {
+    /** The next call of `name` (`'*'`: of any RPC) waits until released. */
+    hold(name: Rpc | '*') {
       hold.add(name);
     },
     clearFaults() {
@@ -425,6 +425,7 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   // Errors come back as the class they were thrown as, with their fields.
   for (const e of [ctx.error, ...ctx.files.map((f) => f.error)]) {
     if (!e) continue;
+    count(real, `error:${e.name}`);
     const typed = lib.errorData.deserializeError(e) as unknown as Record<string, unknown>;
     if (typed.name !== e.name || typed.code !== e.code)
       fail(`${e.name}/${e.code} comes back as ${String(typed.name)}/${String(typed.code)}`);
@@ -595,14 +596,14 @@ class RemoveFile extends ClientCommand {
     const files = inError.length > 0 && this.pick % 3 !== 0 ? inError : all;
     const key = files.length > 0 ? files[this.pick % files.length]!.key : 'nope';
     const phase = selectPhase(snapshotOf(real)) as UploadPhase;
+    const known = all.some((f) => f.key === key);
     sendUserEvent(real, { type: 'REMOVE_FILE', key });
-    if (
-      policyOf(phase).REMOVE_FILE !== 'refuse' &&
-      !snapshotOf(real).context.files.some((f) => f.key === key)
-    ) {
-      real.removed.add(key);
-      real.bytes.delete(key);
-    }
+    if (policyOf(phase).REMOVE_FILE === 'refuse' || !known) return;
+    // Handled or deferred: the file leaves the list at once (its row follows when it can).
+    if (snapshotOf(real).context.files.some((f) => f.key === key))
+      fail(`REMOVE_FILE ${key} in ${phase}: still listed`);
+    real.removed.add(key);
+    real.bytes.delete(key);
   }
   toString() {
     return `RemoveFile(${this.pick})`;
@@ -627,7 +628,8 @@ class Create extends ClientCommand {
       ...(this.otherKind && { kind: OTHER_KIND.kind }),
       ...(this.start && { start: true }),
     });
-    if (selectPhase(snapshotOf(real)) === 'creating') real.requestedKind = kind;
+    if (selectPhase(before) === 'idle' && selectPhase(snapshotOf(real)) === 'creating')
+      real.requestedKind = kind;
   }
   toString() {
     return `Create(${this.key ?? '-'}${this.otherKind ? ', song' : ''}${this.start ? ', start' : ''})`;
@@ -635,13 +637,18 @@ class Create extends ClientCommand {
 }
 
 class UserEventCommand extends ClientCommand {
-  constructor(readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE') {
+  /** `slow`: on a slow network — the call this event makes is still in flight when the next command comes. */
+  constructor(
+    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE',
+    readonly slow = false,
+  ) {
     super();
   }
   override mayLiftErrors() {
     return this.type === 'RETRY';
   }
   act(real: ClientReal) {
+    if (this.slow) real.faulty.hold('*');
     const before = snapshotOf(real);
     const phase = selectPhase(before) as UploadPhase;
     sendUserEvent(real, { type: this.type });
@@ -651,7 +658,7 @@ class UserEventCommand extends ClientCommand {
     if (this.type === 'CANCEL' && policyOf(phase).CANCEL !== 'refuse') real.cancelIntent = true;
   }
   toString() {
-    return this.type;
+    return this.slow ? `${this.type}(slow)` : this.type;
   }
 }
 
@@ -712,7 +719,7 @@ class Fault extends ClientCommand {
 
 /** The next call of an RPC waits until ReleaseStalled: user events arrive while it is in flight. */
 class Hold extends ClientCommand {
-  constructor(readonly method: Rpc) {
+  constructor(readonly method: Rpc | '*') {
     super();
   }
   act(real: ClientReal) {
@@ -790,6 +797,46 @@ class Reload extends ClientCommand {
   }
 }
 
+/** The common journey's first half, as one step: pick a valid document, then CREATE the draft. */
+class DraftWithDocument extends ClientCommand {
+  constructor(readonly n: number) {
+    super();
+  }
+  async act(real: ClientReal) {
+    await new AddFiles([
+      {
+        slot: 'document',
+        size: 300 + this.n,
+        mime: 'application/pdf',
+        key: undefined,
+        name: `journey-${this.n}.pdf`,
+      },
+    ]).act(real);
+    await new Create(undefined, false, false).act(real);
+  }
+  toString() {
+    return `DraftWithDocument(${this.n})`;
+  }
+}
+
+/** The user starts another upload (another form): a new store, nothing carried over. */
+class NewUpload extends ClientCommand {
+  async act(real: ClientReal) {
+    real.release?.();
+    await new Promise((r) => queueMicrotask(() => r(null)));
+    real.faulty.releaseStalled(true);
+    await real.faulty.quiet();
+    // What the user picked and removed stays theirs: an idempotency key may bring back that upload.
+    real.storage.data.clear();
+    real.cancelIntent = false;
+    real.requestedKind = null;
+    attach(real, newStore(real));
+  }
+  toString() {
+    return 'NewUpload';
+  }
+}
+
 /** A new page that only knows the entity id (no stored snapshot). */
 class RestartById extends ClientCommand {
   async act(real: ClientReal) {
@@ -841,12 +888,17 @@ const fileSpec: fc.Arbitrary<FileSpec> = fc
 export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientReal>>[] {
   const addFiles = fc.array(fileSpec, { minLength: 1, maxLength: 2 }).map((files) => new AddFiles(files));
   const hold = fc.constantFrom(...RPCS).map((method) => new Hold(method));
+  const holdNext = fc.constant(null).map(() => new Hold('*'));
   return [
     addFiles,
     addFiles,
     addFiles,
     hold,
-    hold,
+    holdNext,
+    holdNext,
+    fc.constant(null).map(() => new NewUpload()),
+    fc.nat(99).map((n) => new DraftWithDocument(n)),
+    fc.nat(99).map((n) => new DraftWithDocument(n)),
     fc.nat(5).map((pick) => new RemoveFile(pick)),
     fc
       .record({ key: fc.option(fc.constantFrom('k1', 'k2'), { nil: undefined }), start: fc.boolean() })
@@ -854,7 +906,9 @@ export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientRea
     fc.constantFrom('k1', 'k2').map((key) => new Create(key, true, false)),
     fc.constant(null).map(() => new UserEventCommand('START')),
     fc.constant(null).map(() => new UserEventCommand('START')),
-    fc.constant(null).map(() => new UserEventCommand('START')),
+    fc
+      .constantFrom('START' as const, 'START' as const, 'RETRY' as const, 'FINALIZE' as const)
+      .map((type) => new UserEventCommand(type, true)),
     fc.constant(null).map(() => new UserEventCommand('CANCEL')),
     fc.constant(null).map(() => new UserEventCommand('RETRY')),
     fc.constant(null).map(() => new UserEventCommand('FINALIZE')),
@@ -943,7 +997,9 @@ export async function assertClientProperty(
   label: string,
   db: SqlClient,
   settings: ClientSettings,
+  code: ClientLib = REAL_LIB,
 ): Promise<ClientRunReport> {
+  lib = code;
   const endings = new Map<string, number>();
   const stats = new Map<string, number>();
   let runs = 0;
@@ -1000,5 +1056,12 @@ export async function assertClientProperty(
   console.log(
     `[client property ${label}] ${runs} runs ended: ${[...endings].map(([k, v]) => `${k} ${v}`).join(', ')}`,
   );
+  if (process.env.DEBUG_CLIENT)
+    console.log(
+      [...stats]
+        .sort()
+        .map(([k, v]) => `${k} ${v}`)
+        .join('\n'),
+    );
   return { runs, endings, stats };
 }

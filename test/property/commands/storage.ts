@@ -19,11 +19,15 @@ export type ObjectVariant = 'right' | 'wrong_size' | 'wrong_type' | 'wrong_path'
 
 /**
  * The storage server's write path exactly as `writeStorageObject` (src/db/storage-write.ts) does
- * it — permission probe INSERT as the caller, rolled back; the bucket's limits; the real row as
- * service_role — in three round trips instead of its two transactions of parameterised queries.
- * Same statements, same error mapping; the embedded backend keeps using the original.
+ * it for the standard endpoint — the bucket, its allowed types and size limit, then the
+ * permission probe INSERT as the caller, rolled back, then the real row as service_role — in three
+ * round trips instead of its transactions of parameterised queries. Same statements, same order,
+ * same error mapping; the embedded backend keeps using the original.
  */
-export async function storeLikeStorageServer(db: SqlClient, write: StorageObjectWrite): Promise<void> {
+export async function storeLikeStorageServer(
+  db: SqlClient,
+  write: StorageObjectWrite & { ownerId: string },
+): Promise<void> {
   const metadata = {
     size: write.size,
     mimetype: write.mimetype,
@@ -33,7 +37,25 @@ export async function storeLikeStorageServer(db: SqlClient, write: StorageObject
   };
   const insert = sql`insert into storage.objects (bucket_id, name, owner, owner_id, metadata)
                      values (${write.bucketId}, ${write.name}, ${write.ownerId}::uuid, ${write.ownerId}, ${JSON.stringify(metadata)}::jsonb)`;
-  // 1. Permission probe as the caller, always rolled back (the script's own `rollback`).
+  // 1. The bucket, its types, its size limit (STORAGE_CHECK_ORDER.standard).
+  const [bucket] = await runAs<{
+    file_size_limit: string | null;
+    allowed_mime_types: string[] | string | null;
+  }>(
+    db,
+    superuser,
+    sql`select file_size_limit, allowed_mime_types from storage.buckets where id = ${write.bucketId}`,
+  );
+  if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
+  const types =
+    typeof bucket.allowed_mime_types === 'string'
+      ? parseTextArray(bucket.allowed_mime_types)
+      : bucket.allowed_mime_types;
+  if (types?.length && !mimeAllowed(write.mimetype, types))
+    throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
+  if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit))
+    throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
+  // 2. Permission probe as the caller, always rolled back (the script's own `rollback`).
   await runAs(db, { role: 'authenticated', userId: write.ownerId }, `${insert};\nrollback`).catch(
     (error: { code?: string }) => {
       if (error.code === '42501')
@@ -44,21 +66,6 @@ export async function storeLikeStorageServer(db: SqlClient, write: StorageObject
       throw error;
     },
   );
-  // 2. Bucket limits.
-  const [bucket] = await runAs<{ file_size_limit: string | null; allowed_mime_types: string[] | null }>(
-    db,
-    superuser,
-    sql`select file_size_limit, allowed_mime_types from storage.buckets where id = ${write.bucketId}`,
-  );
-  if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
-  if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit))
-    throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
-  const types =
-    typeof bucket.allowed_mime_types === 'string'
-      ? parseTextArray(bucket.allowed_mime_types)
-      : bucket.allowed_mime_types;
-  if (types && types.length > 0 && !mimeAllowed(write.mimetype, types))
-    throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
   // 3. The real row as service_role.
   await runAs(db, { role: 'service_role' }, insert).catch((error: { code?: string }) => {
     if (error.code === '23505') throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');

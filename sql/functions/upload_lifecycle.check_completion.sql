@@ -1,0 +1,37 @@
+-- upload_lifecycle.check_completion
+-- migrations: 0008_completion_check
+create or replace function upload_lifecycle.check_completion()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_status upload_lifecycle.upload_status;
+  v_problems text;
+begin
+  -- Re-read: the row may have been deleted later in the transaction.
+  select e.status into v_status from upload_lifecycle.entities e where e.id = new.id;
+  if v_status is distinct from 'completed' then
+    return null;
+  end if;
+  select string_agg(p, E'\n') into v_problems
+    from upload_lifecycle.completion_problems(new.id, true) as p;
+  if v_problems is not null then
+    raise exception using
+      errcode = 'UL002',
+      message = format('entity %s cannot be completed: requirements not met', new.id),
+      detail = v_problems,
+      hint = 'Upload the missing files, then call finalize_upload again.';
+  end if;
+  return null;
+end
+$$;
+revoke all on function upload_lifecycle.check_completion() from public;
+
+drop trigger if exists entities_completion_check on upload_lifecycle.entities;
+create constraint trigger entities_completion_check
+  after insert or update on upload_lifecycle.entities
+  deferrable initially deferred
+  for each row when (new.status = 'completed')
+  execute function upload_lifecycle.check_completion();

@@ -1,0 +1,120 @@
+-- upload_lifecycle.guard_entity_file
+-- migrations: 0009_file_guard
+create or replace function upload_lifecycle.guard_entity_file()
+returns trigger
+language plpgsql
+security definer
+set search_path = ''
+as $$
+declare
+  v_entity upload_lifecycle.entities;
+  v_requirement upload_lifecycle.file_requirements;
+  v_bucket text;
+  v_count integer;
+begin
+  if tg_op = 'INSERT' then
+    select * into v_entity from upload_lifecycle.entities e where e.id = new.entity_id for update;
+    if not found then
+      raise exception using errcode = 'UL003', message = 'entity not found',
+        hint = 'Check the entity id; it may have been deleted.';
+    end if;
+    if v_entity.status is distinct from 'uploading' then
+      raise exception using errcode = 'UL005',
+        message = format('entity %s is %s: files can be registered only while uploading', v_entity.id, v_entity.status),
+        hint = case v_entity.status
+                 when 'draft' then 'Call begin_upload first.'
+                 when 'failed' then 'Call retry_upload first.'
+                 else 'A completed entity cannot change; create a new entity.' end;
+    end if;
+    select * into v_requirement from upload_lifecycle.file_requirements r
+      where r.kind = v_entity.kind and r.slot = new.slot;
+    if not found then
+      raise exception using errcode = 'UL004',
+        message = format('unknown slot %s for kind %s', new.slot, v_entity.kind),
+        detail = (select 'known slots: ' || string_agg(r.slot, ', ' order by r.slot)
+                  from upload_lifecycle.file_requirements r where r.kind = v_entity.kind),
+        hint = 'Use one of the slots of this kind.';
+    end if;
+    if new.declared_size is null or new.declared_size <= 0 then
+      raise exception using errcode = 'UL004', message = 'file size must be positive',
+        hint = 'Send the file''s size in bytes.';
+    end if;
+    if new.declared_size > v_requirement.max_bytes then
+      raise exception using errcode = 'UL004',
+        message = format('file too large: %s bytes, slot %s allows at most %s', new.declared_size, new.slot, v_requirement.max_bytes),
+        hint = 'Choose a smaller file.';
+    end if;
+    if not upload_lifecycle.mime_allowed(new.declared_mime, v_requirement.allowed_mime_types) then
+      raise exception using errcode = 'UL004',
+        message = format('file type %s not allowed in slot %s', coalesce(new.declared_mime, '(none)'), new.slot),
+        detail = 'allowed: ' || array_to_string(v_requirement.allowed_mime_types, ', '),
+        hint = 'Choose a file of an allowed type.';
+    end if;
+    if new.original_name is null or octet_length(new.original_name) = 0 then
+      raise exception using errcode = 'UL004', message = 'file name is empty', hint = 'Send the file''s name.';
+    end if;
+    if octet_length(new.original_name) > 255 then
+      raise exception using errcode = 'UL004',
+        message = format('file name too long: %s bytes, at most 255', octet_length(new.original_name)),
+        hint = 'Shorten the file name.';
+    end if;
+    if new.original_name ~ '[[:cntrl:]/\\]' or new.original_name in ('.', '..') then
+      raise exception using errcode = 'UL004',
+        message = 'file name contains control characters or path separators',
+        hint = 'Send the base name of the file only.';
+    end if;
+    if new.sha256 is not null and new.sha256 !~ '^[0-9a-f]{64}$' then
+      raise exception using errcode = 'UL004', message = 'sha256 must be 64 lowercase hex digits',
+        hint = 'Send the hex SHA-256 of the file, or nothing.';
+    end if;
+    select count(*) into v_count from upload_lifecycle.entity_files f
+      where f.entity_id = new.entity_id and f.slot = new.slot;
+    if v_count >= v_requirement.max_count then
+      raise exception using errcode = 'UL004',
+        message = format('too many files in slot %s: at most %s', new.slot, v_requirement.max_count),
+        hint = 'Remove a file from this slot first.';
+    end if;
+    select k.bucket_id into v_bucket from upload_lifecycle.entity_kinds k where k.kind = v_entity.kind;
+    new.id := coalesce(new.id, gen_random_uuid());
+    new.kind := v_entity.kind;
+    new.bucket_id := v_bucket;
+    new.object_path := format('%s/%s/%s', v_entity.owner_id, v_entity.id, new.id);
+    new.verified_at := null;
+    new.created_at := now();
+    return new;
+  end if;
+
+  select * into v_entity from upload_lifecycle.entities e where e.id = old.entity_id for update;
+  if not found then
+    -- The entity is being deleted (cascade): its files go with it.
+    return case when tg_op = 'DELETE' then old else new end;
+  end if;
+  if v_entity.status = 'completed' then
+    raise exception using errcode = 'UL005',
+      message = format('files of completed entity %s cannot change', v_entity.id),
+      hint = 'A completed entity is final; create a new entity for new files.';
+  end if;
+  if tg_op = 'DELETE' then
+    return old;
+  end if;
+  if (new.id, new.entity_id, new.kind, new.slot, new.bucket_id, new.object_path, new.original_name,
+      new.declared_size, new.declared_mime, new.sha256, new.created_at)
+     is distinct from
+     (old.id, old.entity_id, old.kind, old.slot, old.bucket_id, old.object_path, old.original_name,
+      old.declared_size, old.declared_mime, old.sha256, old.created_at) then
+    raise exception using errcode = 'UL005', message = 'file rows never change; only verified_at is set by finalize',
+      hint = 'Remove the file and register a new one.';
+  end if;
+  if new.verified_at is distinct from old.verified_at and v_entity.status <> 'uploading' then
+    raise exception using errcode = 'UL005',
+      message = format('entity %s is %s: files are verified only while uploading', v_entity.id, v_entity.status);
+  end if;
+  return new;
+end
+$$;
+revoke all on function upload_lifecycle.guard_entity_file() from public;
+
+drop trigger if exists entity_files_guard on upload_lifecycle.entity_files;
+create trigger entity_files_guard
+  before insert or update or delete on upload_lifecycle.entity_files
+  for each row execute function upload_lifecycle.guard_entity_file();

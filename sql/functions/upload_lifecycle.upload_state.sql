@@ -1,0 +1,72 @@
+-- upload_lifecycle.upload_state
+-- migrations: 0013_rpc_support 0024_plan_cached_functions 0034_client_keys
+-- The answer of every RPC. object_exists / object_matches say, per file, whether finalize would
+-- accept the stored object: the per-file rules of completion_problems (owner, stored size = declared
+-- size, declared size within the slot's max_bytes as it stands now, allowed type), so a resuming
+-- client is never told "uploaded" for a file finalize refuses. Every answer lists the file keys.
+create or replace function upload_lifecycle.upload_state(p_entity_id uuid)
+returns jsonb
+language plpgsql
+stable
+security definer
+set search_path = ''
+as $$
+begin
+  return (
+    select jsonb_build_object(
+      'entity_id', e.id,
+      'kind', e.kind,
+      'status', e.status,
+      'attempt', e.attempt,
+      'max_attempts', k.max_attempts,
+      'failure_reason', e.failure_reason,
+      'metadata', e.metadata,
+      'created_at', e.created_at,
+      'updated_at', e.updated_at,
+      'completed_at', e.completed_at,
+      'requirements', coalesce((
+        select jsonb_agg(jsonb_build_object(
+                 'slot', r.slot,
+                 'min_count', r.min_count,
+                 'max_count', r.max_count,
+                 'max_bytes', r.max_bytes,
+                 'allowed_mime_types', to_jsonb(r.allowed_mime_types)) order by r.slot)
+        from upload_lifecycle.file_requirements r where r.kind = e.kind), '[]'::jsonb),
+      'files', coalesce((
+        select jsonb_agg(jsonb_build_object(
+                 'file_id', f.id,
+                 'file_key', f.file_key,
+                 'slot', f.slot,
+                 'original_name', f.original_name,
+                 'declared_size', f.declared_size,
+                 'declared_mime', f.declared_mime,
+                 'sha256', f.sha256,
+                 'bucket_id', f.bucket_id,
+                 'object_path', f.object_path,
+                 'verified_at', f.verified_at,
+                 'object_exists', o.id is not null,
+                 'object_matches', coalesce(
+                   o.id is not null
+                   and o.owner_id = e.owner_id::text
+                   and (o.metadata ->> 'size')::bigint = f.declared_size
+                   and f.declared_size <= r.max_bytes
+                   and upload_lifecycle.mime_allowed(o.metadata ->> 'mimetype', r.allowed_mime_types), false))
+               order by f.seq)
+        from upload_lifecycle.entity_files f
+        join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
+        left join storage.objects o on o.bucket_id = f.bucket_id and o.name = f.object_path
+        where f.entity_id = e.id), '[]'::jsonb))
+    from upload_lifecycle.entities e
+    join upload_lifecycle.entity_kinds k on k.kind = e.kind
+    where e.id = p_entity_id
+  );
+end
+$$;
+revoke all on function upload_lifecycle.upload_state(uuid) from public;
+
+-- The RPC answers, declared for the type generator (npm run generate:types).
+comment on function upload_lifecycle.upload_state(uuid) is
+$c$The UploadState JSON of docs/rpc.md, answered by every lifecycle RPC.
+@type UploadState { entity_id: string; kind: string; status: "draft" | "uploading" | "completed" | "failed"; attempt: number; max_attempts: number; failure_reason: string | null; metadata: { [key: string]: Json | undefined }; created_at: string; updated_at: string; completed_at: string | null; requirements: UploadStateRequirement[]; files: UploadStateFile[] }
+@type UploadStateRequirement { slot: string; min_count: number; max_count: number; max_bytes: number; allowed_mime_types: string[] }
+@type UploadStateFile { file_id: string; file_key: string; slot: string; original_name: string; declared_size: number; declared_mime: string; sha256: string | null; bucket_id: string; object_path: string; verified_at: string | null; object_exists: boolean; object_matches: boolean }$c$;

@@ -1,0 +1,17 @@
+// The deletion outbox worker as a Supabase Edge Function (Deno 2). Deploy it with
+//   supabase functions deploy upload-lifecycle-drain
+// and call it on a schedule (docs/storage.md, "Running the drain"). SUPABASE_URL and
+// SUPABASE_SERVICE_ROLE_KEY are set by the Edge runtime; elsewhere, set them yourself.
+import { createClient } from 'npm:@supabase/supabase-js@2';
+import { createDrainHandler } from 'npm:upload-lifecycle@0/supabase';
+
+const url = Deno.env.get('SUPABASE_URL');
+const serviceKey = Deno.env.get('SUPABASE_SERVICE_ROLE_KEY');
+if (!url || !serviceKey) throw new Error('SUPABASE_URL and SUPABASE_SERVICE_ROLE_KEY must be set');
+
+const admin = createClient(url, serviceKey, {
+  auth: { persistSession: false, autoRefreshToken: false },
+});
+
+// Only a caller holding the service key may run it (the scheduler sends it as the bearer).
+Deno.serve(createDrainHandler(admin, { token: serviceKey }));
