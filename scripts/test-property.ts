@@ -14,6 +14,8 @@
  *   --driver sql      drive user commands by direct SQL instead of the RPCs
  *   --sweep off       switch the sweep command off
  *   --only NAME       only the files of test/property whose name starts with NAME (`pglite`, `postgres`, `races`, `broken`)
+ *   --client          the client upload machine's suite instead (test/upload/client.property*):
+ *                     `npm run test:property:client -- --runs N --seed S [--path P]`
  * The PostgreSQL suites run when DATABASE_URL is set (`eval "$(bash .ci/postgres.sh)"`).
  */
 import { spawnSync } from 'node:child_process';
@@ -30,6 +32,7 @@ const { values } = parseArgs({
     driver: { type: 'string' },
     sweep: { type: 'string' },
     only: { type: 'string' },
+    client: { type: 'boolean' },
   },
 });
 
@@ -37,6 +40,7 @@ const env: NodeJS.ProcessEnv = { ...process.env };
 if (values.runs) {
   env.PROPERTY_RUNS = values.runs;
   env.PROPERTY_PG_RUNS = values.runs;
+  env.PROPERTY_CLIENT_RUNS = values.runs;
 }
 if (values.seed) env.PROPERTY_SEED = values.seed;
 if (values.path) env.PROPERTY_PATH = values.path;
@@ -46,6 +50,10 @@ if (values['max-commands']) env.PROPERTY_MAX_COMMANDS = values['max-commands'];
 if (values.driver) env.PROPERTY_DRIVER = values.driver;
 if (values.sweep === 'off') env.PROPERTY_SWEEP = '0';
 
-const filter = values.only ? `test/property/${values.only}` : 'test/property';
+const filter = values.client
+  ? 'test/upload/client.property'
+  : values.only
+    ? `test/property/${values.only}`
+    : 'test/property';
 const result = spawnSync('npx', ['vitest', 'run', filter], { stdio: 'inherit', env });
 process.exit(result.status ?? 1);

@@ -75,7 +75,7 @@ export {
   type UserEvent,
   type UserEventType,
 } from './machines/upload-events.js';
-export { MissingSourceError } from './machines/upload-actors.js';
+export { MalformedAnswerError, MissingSourceError } from './errors.js';
 export type { AddedFile, FileUploadStatus, UploadFileEntry } from './machines/upload-files.js';
 export {
   UPLOAD_PHASES,
@@ -107,7 +107,6 @@ export {
   abortError,
   isStorageTransferError,
   networkError,
-  storageError,
   type Backend,
   type ByteSource,
   type CreateDraftInput,
@@ -118,7 +117,8 @@ export {
   type StorageErrorCode,
   type UploadState,
   type UploadStateFile,
-} from './adapters/backend.js';
+} from './core/port.js';
+export { deserializeError, type SerializedUploadError } from './core/error-data.js';
 
 // Database types in the shape `supabase gen types typescript` produces (generated from the catalog).
 export type { Database, Json, RpcArgs, RpcResults } from './generated/database.types.js';

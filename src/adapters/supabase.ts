@@ -271,5 +271,5 @@ export { createDrainHandler, type DrainHandlerOptions } from './drain-handler.js
 // For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
 // "call this function with named arguments", and the parsers of the RPCs' answers.
 export { rpcMethods, type RpcCaller, type RpcMethods } from './rpc.js';
-export { storageFailure, tokenExpired } from './storage-errors.js';
+export { storageError, storageFailure, tokenExpired } from './storage-errors.js';
 export { parseRegisteredFile, parseUploadState, uploadStateSchema } from './upload-state.js';

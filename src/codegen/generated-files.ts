@@ -8,6 +8,7 @@ import { LIFECYCLE_TRANSITIONS, UPLOAD_STATUSES, lifecycleMachine } from '../mac
 import { toMermaid } from '../machines/diagram.js';
 import { renderInitialStatusSql, renderLifecycleSql, type LifecycleSpec } from './lifecycle-sql.js';
 import { renderLifecycleDoc } from './lifecycle-doc.js';
+import { renderUploadEventsDoc } from './upload-events-doc.js';
 import { parseReleaseBaseline, renderSqlBundle } from './sql-bundle.js';
 import { renderSchemaDoc } from './schema-doc.js';
 import {
@@ -24,6 +25,7 @@ export const INITIAL_STATUS_SQL_PATH = 'sql/functions/upload_lifecycle.initial_s
 export const LIFECYCLE_DOC_PATH = 'docs/lifecycle.md';
 export const SQL_BUNDLE_PATH = 'src/generated/sql.ts';
 export const SCHEMA_DOC_PATH = 'docs/schema.md';
+export const UPLOAD_EVENTS_DOC_PATH = 'docs/upload-machine.md';
 
 export const lifecycleSpec: LifecycleSpec = {
   statuses: UPLOAD_STATUSES,
@@ -88,6 +90,7 @@ export async function renderGeneratedFiles(
   files.set(LIFECYCLE_SQL_PATH, renderLifecycleSql(lifecycleSpec));
   files.set(INITIAL_STATUS_SQL_PATH, await renderInitialStatusFile(root));
   files.set(LIFECYCLE_DOC_PATH, renderLifecycleDoc(lifecycleSpec, toMermaid(lifecycleMachine)));
+  files.set(UPLOAD_EVENTS_DOC_PATH, renderUploadEventsDoc());
   let { migrations, functions, baseline } = await readSqlSources(root);
   let sequence = buildSqlSequence(migrations, functions, baseline);
   if (options.release) {

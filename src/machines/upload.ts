@@ -179,6 +179,16 @@ function fromDatabase(state: UploadState) {
   };
 }
 
+// Handlers several states share: files change locally wherever the entity can still change,
+// and RESUME re-attaches bytes anywhere but in `completed`.
+const EDIT_FILES_ADD = { ADD_FILES: { actions: 'addFiles' } } as const;
+const EDIT_FILES_REMOVE = {
+  REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+} as const;
+const ATTACH_SOURCES = {
+  RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+} as const;
+
 /** Refusals for every user event `phase` refuses, from {@link USER_EVENT_POLICY}. */
 function refusals(phase: UploadPhase) {
   const on: Record<string, { actions: ReturnType<typeof assign> }> = {};
@@ -348,6 +358,23 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         enqueue.assign({
           cancelRequested: false,
           error: refusal('CANCEL', params.phase, 'the call in flight answered first'),
+        });
+      }),
+      /**
+       * Completed before a deferred removal could run (the entity was final already, or finalize
+       * won): the file is part of the entity after all — list it again and say so, typed.
+       */
+      dropStaleRemovals: enqueueActions(({ context, event, enqueue, system }) => {
+        if (context.removals.length === 0) return;
+        const state = (event as { output?: UploadState }).output;
+        const bytes = bytesOf(system);
+        const relisted = state?.files
+          ? applyState(context.files, [], state, (key) => bytes.has(key)).files
+          : context.files;
+        enqueue.assign({
+          files: relisted,
+          removals: [],
+          error: refusal('REMOVE_FILE', 'completed', 'the upload completed before the file could be removed'),
         });
       }),
       startCreate: assign(({ context, event }) => ({
@@ -603,9 +630,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'filesStartable', target: 'creating.withFiles', actions: 'startCreate' },
             { actions: 'refuseStart' },
           ],
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
+          ...ATTACH_SOURCES,
         },
       },
       creating: {
@@ -660,10 +687,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('creating'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...ATTACH_SOURCES,
         },
       },
       draft: {
@@ -675,9 +702,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'readyToStart', target: 'starting', actions: 'clearError' },
             { actions: 'refuseStart' },
           ],
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
+          ...ATTACH_SOURCES,
         },
       },
       starting: {
@@ -702,10 +729,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('starting'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...ATTACH_SOURCES,
         },
       },
       uploading: {
@@ -775,7 +802,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           'TRANSFER.DONE': { actions: ['transferDone', 'schedule'] },
           'TRANSFER.ERROR': { actions: ['transferFailed', 'schedule'] },
           'FILE.RETRY_DUE': { actions: ['retryDue', 'schedule'] },
-          ADD_FILES: { actions: 'addFiles' },
+          ...EDIT_FILES_ADD,
           REMOVE_FILE: [
             { guard: 'knownFile', actions: ['removeFile', 'schedule'] },
             { actions: 'refuseUnknownFile' },
@@ -852,12 +879,12 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         on: {
           ...refusals('finalizing'),
           CANCEL: { actions: 'deferCancel' },
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...ATTACH_SOURCES,
         },
       },
       completed: {
         meta: { status: 'completed' } satisfies UploadStateMeta,
-        entry: { type: 'dropStaleCancel', params: { phase: 'completed' } },
+        entry: ['dropStaleRemovals', { type: 'dropStaleCancel', params: { phase: 'completed' } }],
         on: refusals('completed'),
       },
       cancelling: {
@@ -872,9 +899,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('cancelling'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
+          ...ATTACH_SOURCES,
         },
       },
       failing: {
@@ -888,9 +915,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('failing'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
+          ...ATTACH_SOURCES,
         },
       },
       failed: {
@@ -899,9 +926,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         on: {
           ...refusals('failed'),
           RETRY: { target: 'retrying', actions: 'clearError' },
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
+          ...ATTACH_SOURCES,
         },
       },
       retrying: {
@@ -927,10 +954,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('retrying'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...ATTACH_SOURCES,
         },
       },
       loading: {
@@ -949,10 +976,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('loading'),
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
-          RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
+          ...ATTACH_SOURCES,
         },
       },
       suspended: {
@@ -963,8 +990,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'knownSources', target: 'loading', actions: 'attachSources' },
             { actions: 'refuseUnknownSources' },
           ],
-          ADD_FILES: { actions: 'addFiles' },
-          REMOVE_FILE: [{ guard: 'knownFile', actions: 'removeFile' }, { actions: 'refuseUnknownFile' }],
+          ...EDIT_FILES_ADD,
+          ...EDIT_FILES_REMOVE,
           CANCEL: { target: 'cancelling', actions: 'clearError' },
         },
       },

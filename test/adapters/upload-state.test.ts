@@ -63,8 +63,11 @@ describe('the RPC answers are parsed, not trusted', () => {
   });
 
   it('reads register_upload_file as an object or a one-row set', () => {
-    const row = { file_id: 'f', bucket_id: 'b', object_path: 'p' };
-    expect(parseRegisteredFile([row])).toEqual({ fileId: 'f', bucketId: 'b', objectPath: 'p' });
-    expect(parseRegisteredFile(row)).toEqual({ fileId: 'f', bucketId: 'b', objectPath: 'p' });
+    const row = { file_id: 'f', bucket_id: 'b', object_path: 'p', file_key: 'k' };
+    expect(parseRegisteredFile([row])).toEqual({ fileId: 'f', key: 'k', bucketId: 'b', objectPath: 'p' });
+    expect(parseRegisteredFile(row)).toEqual({ fileId: 'f', key: 'k', bucketId: 'b', objectPath: 'p' });
+    // An answer from before file keys: the file id stands in for the key.
+    const { file_key: _key, ...old } = row;
+    expect(parseRegisteredFile(old)).toMatchObject({ fileId: 'f', key: 'f' });
   });
 });

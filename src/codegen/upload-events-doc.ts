@@ -1,0 +1,46 @@
+/**
+ * docs/upload-machine.md: what each state of the upload machine does with each user event,
+ * rendered from `USER_EVENT_POLICY` — the table the machine is built from and checked against.
+ */
+import {
+  UPLOAD_PHASES,
+  USER_EVENT_POLICY,
+  USER_EVENT_TYPES,
+  type EventPolicy,
+} from '../machines/upload-events.js';
+
+const MARK: Record<EventPolicy, string> = { handle: 'handle', defer: '**defer**', refuse: '—' };
+
+export function renderUploadEventsDoc(): string {
+  const header = `| state | ${USER_EVENT_TYPES.join(' | ')} |`;
+  const rule = `| --- | ${USER_EVENT_TYPES.map(() => '---').join(' | ')} |`;
+  const rows = UPLOAD_PHASES.map(
+    (phase) =>
+      `| \`${phase}\` | ${USER_EVENT_TYPES.map((t) => MARK[USER_EVENT_POLICY[phase][t]]).join(' | ')} |`,
+  );
+  return `<!-- Generated from src/machines/upload-events.ts by \`npm run generate\`; do not edit. -->
+
+# The upload machine: every event in every state
+
+Every user event gets an answer in every state of the upload machine — never silence:
+
+- **handle**: it takes effect now (it may still be refused for its content, typed: a file the
+  kind does not allow is an \`InvalidFileError\`, FINALIZE before every file is uploaded a
+  \`NotAcceptingError\` saying how many are missing);
+- **defer**: it is recorded and takes effect when the call in flight answers — a file removed
+  while \`start_upload\` runs leaves the list at once and its row is removed once it exists;
+  CANCEL while finalizing cancels unless the upload completed first, and then says so;
+- **—** (refuse): \`error\` becomes a \`NotAcceptingError\` (\`UL005\`) whose message names the event and
+  the state (\`START is not accepted while uploading\`) and whose hint says what to do instead.
+  Nothing else changes.
+
+${header}
+${rule}
+${rows.join('\n')}
+
+ADD_FILES and REMOVE_FILE change the local list wherever the entity can still change; the database
+follows while the upload runs (one \`register_upload_files\` call per batch, idempotent by file key).
+\`completed\` refuses everything: it is final, but the actor stays alive so a late event gets a
+typed answer instead of being dropped by a stopped actor.
+`;
+}
