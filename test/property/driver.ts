@@ -6,7 +6,8 @@
  * Both throw the database's error (with its SQLSTATE `code`); an operation that touched no row
  * throws code `NOROW`.
  */
-import { as, anon, service, user, type Actor, type SqlClient, type SqlTx } from '../support/db.js';
+import { anon, service, user, type Actor, type SqlClient } from '../support/db.js';
+import { runAs, sql } from './sql.js';
 import type { FileRequest } from '../support/model-lifecycle.js';
 
 /** Who sends a user-facing command, relative to the entity's owner. */
@@ -20,7 +21,8 @@ export interface RegisteredFileRow {
 
 export interface LifecycleDriver {
   readonly name: 'rpc' | 'sql';
-  create(db: SqlClient, actor: Actor, ownerId: string, kind: string): Promise<string>;
+  /** `key`: the client-chosen idempotency key, if any. */
+  create(db: SqlClient, actor: Actor, ownerId: string, kind: string, key?: string): Promise<string>;
   begin(db: SqlClient, actor: Actor, entityId: string): Promise<void>;
   register(db: SqlClient, actor: Actor, entityId: string, file: FileRequest): Promise<RegisteredFileRow>;
   removeFile(db: SqlClient, actor: Actor, entityId: string, fileId: string): Promise<void>;
@@ -38,7 +40,7 @@ export class NoRowError extends Error {
 }
 
 function oneRow<T>(what: string) {
-  return ({ rows }: { rows: T[] }): T => {
+  return (rows: T[]): T => {
     if (rows.length === 0) throw new NoRowError(what);
     return rows[0]!;
   };
@@ -60,126 +62,121 @@ export function rpcActorFor(who: Who, ownerId: string, otherId: string): Actor {
         : anon;
 }
 
-const setStatus = (tx: SqlTx, id: string, status: string, reason: string | null = null) =>
-  tx
-    .query<{ id: string }>(
-      `update upload_lifecycle.entities set status = $2::upload_lifecycle.upload_status,
-              failure_reason = coalesce($3, failure_reason)
-        where id = $1 and status is distinct from $2::upload_lifecycle.upload_status returning id`,
-      [id, status, reason],
-    )
-    .then(oneRow(`set status ${status}`));
+const setStatus = (db: SqlClient, actor: Actor, id: string, status: string, reason: string | null = null) =>
+  runAs<{ id: string }>(
+    db,
+    actor,
+    sql`update upload_lifecycle.entities set status = ${status}::upload_lifecycle.upload_status,
+               failure_reason = coalesce(${reason}, failure_reason)
+         where id = ${id}::uuid and status is distinct from ${status}::upload_lifecycle.upload_status returning id`,
+  ).then(oneRow(`set status ${status}`));
 
 export const sqlDriver: LifecycleDriver = {
   name: 'sql',
-  async create(db, actor, ownerId, kind) {
-    const row = await as(db, actor, (tx) =>
-      tx
-        .query<{ id: string }>(
-          `insert into upload_lifecycle.entities (kind, owner_id) values ($1, $2) returning id`,
-          [kind, ownerId],
-        )
-        .then(oneRow('create')),
-    );
+  async create(db, actor, ownerId, kind, key) {
+    const row = await runAs<{ id: string }>(
+      db,
+      actor,
+      sql`insert into upload_lifecycle.entities (kind, owner_id, idempotency_key)
+          values (${kind}, ${ownerId}::uuid, ${key ?? null}) returning id`,
+    ).then(oneRow('create'));
     return row.id;
   },
   async begin(db, actor, id) {
-    await as(db, actor, (tx) => setStatus(tx, id, 'uploading'));
+    await setStatus(db, actor, id, 'uploading');
   },
   async retry(db, actor, id) {
-    await as(db, actor, (tx) => setStatus(tx, id, 'uploading'));
+    await setStatus(db, actor, id, 'uploading');
   },
   async fail(db, actor, id, reason) {
-    await as(db, actor, (tx) => setStatus(tx, id, 'failed', reason));
+    await setStatus(db, actor, id, 'failed', reason);
   },
   async finalize(db, actor, id) {
     // What finalize does: verify the files, then complete (idempotent on a completed row); the
     // deferred check decides at commit.
-    await as(db, actor, async (tx) => {
-      await tx.query(
-        `update upload_lifecycle.entity_files set verified_at = now() where entity_id = $1 and verified_at is null`,
-        [id],
-      );
-      await tx
-        .query(`update upload_lifecycle.entities set status = 'completed' where id = $1 returning id`, [id])
-        .then(oneRow('finalize'));
-    });
+    await runAs(
+      db,
+      actor,
+      sql`update upload_lifecycle.entity_files set verified_at = now() where entity_id = ${id}::uuid and verified_at is null;
+          update upload_lifecycle.entities set status = 'completed' where id = ${id}::uuid returning id`,
+    ).then(oneRow('finalize'));
   },
   async register(db, actor, id, file) {
-    const row = await as(db, actor, (tx) =>
-      tx
-        .query<{ id: string; bucket_id: string; object_path: string }>(
-          `insert into upload_lifecycle.entity_files
-             (entity_id, kind, slot, bucket_id, object_path, original_name, declared_size, declared_mime)
-           select e.id, e.kind, $2, '', '', $3, $4, $5 from upload_lifecycle.entities e where e.id = $1
-           returning id, bucket_id, object_path`,
-          [id, file.slot, file.filename, file.size, file.mime],
-        )
-        .then(oneRow('register')),
-    );
+    const row = await runAs<{ id: string; bucket_id: string; object_path: string }>(
+      db,
+      actor,
+      sql`insert into upload_lifecycle.entity_files
+            (entity_id, kind, slot, bucket_id, object_path, original_name, declared_size, declared_mime, file_key)
+          select e.id, e.kind, ${file.slot}, '', '', ${file.filename}, ${file.size}, ${file.mime},
+                 coalesce(${file.key ?? null}, gen_random_uuid()::text)
+          from upload_lifecycle.entities e where e.id = ${id}::uuid
+          returning id, bucket_id, object_path`,
+    ).then(oneRow('register'));
     return { fileId: row.id, bucketId: row.bucket_id, objectPath: row.object_path };
   },
   async removeFile(db, actor, id, fileId) {
-    await as(db, actor, (tx) =>
-      tx
-        .query(`delete from upload_lifecycle.entity_files where id = $2 and entity_id = $1 returning id`, [
-          id,
-          fileId,
-        ])
-        .then(oneRow('remove file')),
-    );
+    await runAs(
+      db,
+      actor,
+      sql`delete from upload_lifecycle.entity_files where id = ${fileId}::uuid and entity_id = ${id}::uuid returning id`,
+    ).then(oneRow('remove file'));
   },
   async delete(db, actor, id) {
     // The rule of delete_upload (own, non-completed), as a backend would apply it.
-    await as(db, actor, (tx) =>
-      tx
-        .query(`delete from upload_lifecycle.entities where id = $1 and status <> 'completed' returning id`, [
-          id,
-        ])
-        .then(oneRow('delete')),
-    );
+    await runAs(
+      db,
+      actor,
+      sql`delete from upload_lifecycle.entities where id = ${id}::uuid and status <> 'completed' returning id`,
+    ).then(oneRow('delete'));
   },
 };
 
-const rpc = (db: SqlClient, actor: Actor, sql: string, params: unknown[]) =>
-  as(db, actor, (tx) => tx.query<Record<string, unknown>>(sql, params));
+const rpc = async <T>(db: SqlClient, actor: Actor, call: string): Promise<T> => {
+  const rows = await runAs<{ r: unknown }>(db, actor, `select ${call} as r`);
+  const value = rows[0]!.r;
+  return (typeof value === 'string' && value !== '' ? JSON.parse(value) : value) as T;
+};
 
 export const rpcDriver: LifecycleDriver = {
   name: 'rpc',
-  async create(db, actor, _ownerId, kind) {
-    const { rows } = await rpc(db, actor, `select public.create_upload_draft(kind => $1) as s`, [kind]);
-    return (rows[0]!.s as { entity_id: string }).entity_id;
-  },
-  async begin(db, actor, id) {
-    await rpc(db, actor, `select public.begin_upload(entity_id => $1::uuid)`, [id]);
-  },
-  async retry(db, actor, id) {
-    await rpc(db, actor, `select public.retry_upload(entity_id => $1::uuid)`, [id]);
-  },
-  async fail(db, actor, id, reason) {
-    await rpc(db, actor, `select public.fail_upload(entity_id => $1::uuid, reason => $2)`, [id, reason]);
-  },
-  async finalize(db, actor, id) {
-    await rpc(db, actor, `select public.finalize_upload(entity_id => $1::uuid)`, [id]);
-  },
-  async register(db, actor, id, file) {
-    const { rows } = await rpc(
+  async create(db, actor, _ownerId, kind, key) {
+    const state = await rpc<{ entity_id: string }>(
       db,
       actor,
-      `select public.register_upload_file(entity_id => $1::uuid, slot => $2, filename => $3, size => $4, mime => $5) as r`,
-      [id, file.slot, file.filename, file.size, file.mime],
+      sql`public.create_upload_draft(kind => ${kind}, idempotency_key => ${key ?? null})`,
     );
-    const r = rows[0]!.r as { file_id: string; bucket_id: string; object_path: string };
+    return state.entity_id;
+  },
+  async begin(db, actor, id) {
+    await rpc(db, actor, sql`public.begin_upload(entity_id => ${id}::uuid)`);
+  },
+  async retry(db, actor, id) {
+    await rpc(db, actor, sql`public.retry_upload(entity_id => ${id}::uuid)`);
+  },
+  async fail(db, actor, id, reason) {
+    await rpc(db, actor, sql`public.fail_upload(entity_id => ${id}::uuid, reason => ${reason})`);
+  },
+  async finalize(db, actor, id) {
+    await rpc(db, actor, sql`public.finalize_upload(entity_id => ${id}::uuid)`);
+  },
+  async register(db, actor, id, file) {
+    const r = await rpc<{ file_id: string; bucket_id: string; object_path: string }>(
+      db,
+      actor,
+      sql`public.register_upload_file(entity_id => ${id}::uuid, slot => ${file.slot}, filename => ${file.filename},
+            size => ${file.size}, mime => ${file.mime}, file_key => ${file.key ?? null})`,
+    );
     return { fileId: r.file_id, bucketId: r.bucket_id, objectPath: r.object_path };
   },
   async removeFile(db, actor, id, fileId) {
-    await rpc(db, actor, `select public.remove_upload_file(entity_id => $1::uuid, file_id => $2::uuid)`, [
-      id,
-      fileId,
-    ]);
+    await rpc(
+      db,
+      actor,
+      sql`public.remove_upload_file(entity_id => ${id}::uuid, file_id => ${fileId}::uuid)`,
+    );
   },
   async delete(db, actor, id) {
-    await rpc(db, actor, `select public.delete_upload(entity_id => $1::uuid)`, [id]);
+    await rpc(db, actor, sql`public.delete_upload(entity_id => ${id}::uuid)`);
   },
 };
 
@@ -187,7 +184,7 @@ export const rpcDriver: LifecycleDriver = {
 export const REQUIRED_RPCS = [
   'public.create_upload_draft(text,jsonb,text,jsonb,boolean)',
   'public.begin_upload(uuid)',
-  'public.register_upload_file(uuid,text,text,bigint,text,text)',
+  'public.register_upload_file(uuid,text,text,bigint,text,text,text)',
   'public.remove_upload_file(uuid,uuid)',
   'public.finalize_upload(uuid)',
   'public.fail_upload(uuid,text)',

@@ -1,22 +1,19 @@
 /**
- * The model-based property run, shared by the PGlite and the PostgreSQL suites and by the
- * broken-migrations acceptance test: capabilities detected from the database, the per-run reset,
- * the run parameters (from env vars set by `npm run test:property`) and the property itself.
+ * The model-based property run, shared by the PGlite and the PostgreSQL suites, the broken-migration
+ * acceptance test and the bench: capabilities detected from the database, the per-run reset, the
+ * run parameters (from env vars set by `npm run test:property`) and the property itself.
  */
+import { PGlite } from '@electric-sql/pglite';
 import fc from 'fast-check';
-import { as, createUser, resetDb, service, type SqlClient } from '../support/db.js';
+import { applyMigrations } from '../../src/db/migrate.js';
+import { createUser, fromPglite, resetDb, service, type SqlClient, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { MODEL_KINDS, MODEL_USERS, emptyModel, type Capabilities } from '../support/model-lifecycle.js';
-import {
-  commandStats,
-  firstCommand,
-  formatStats,
-  lifecycleCommands,
-  timing,
-  type Real,
-} from './commands/index.js';
-import { VISIBILITY_HELPER_SQL } from './invariants.js';
+import { firstCommand, lifecycleCommands, type Real } from './commands/index.js';
 import { REQUIRED_RPCS, rpcDriver, sqlDriver } from './driver.js';
+import { VISIBILITY_HELPER_SQL, checkCounters } from './invariants.js';
+import { pgliteScript, runAs, type ScriptClient } from './sql.js';
+import { recordRun, stats } from './stats.js';
 
 /** The fixed default seed: `npm test` is reproducible; change it on purpose, never per run. */
 export const DEFAULT_SEED = 20_261_122;
@@ -25,25 +22,33 @@ export interface PropertySettings {
   seed: number;
   numRuns: number;
   maxCommands: number;
-  /** fast-check's replay path of a reported failure (`--path`). */
+  /** fast-check's replay path of a reported failure (`--path`; with one worker). */
   path: string | undefined;
+  /** fc.commands' own replay path of that failure (`--replay-path`), so the commands replay too. */
+  replayPath?: string | undefined;
+  /** PGlite instances running shards of the runs in parallel (worker threads). */
+  workers: number;
 }
 
-/** Settings from `PROPERTY_SEED`, `PROPERTY_RUNS`, `PROPERTY_MAX_COMMANDS`, `PROPERTY_PATH`. */
-export function propertySettings(defaultRuns: number): PropertySettings {
+/** Settings from `PROPERTY_SEED`, `PROPERTY_RUNS`, `PROPERTY_MAX_COMMANDS`, `PROPERTY_PATH`, `PROPERTY_WORKERS`. */
+export function propertySettings(defaultRuns: number, defaultWorkers = 1): PropertySettings {
   const env = process.env;
+  const path = env.PROPERTY_PATH || undefined;
   return {
     seed: env.PROPERTY_SEED ? Number(env.PROPERTY_SEED) : DEFAULT_SEED,
     numRuns: env.PROPERTY_RUNS ? Number(env.PROPERTY_RUNS) : defaultRuns,
     maxCommands: env.PROPERTY_MAX_COMMANDS ? Number(env.PROPERTY_MAX_COMMANDS) : 40,
-    path: env.PROPERTY_PATH || undefined,
+    path,
+    replayPath: env.PROPERTY_REPLAY_PATH || undefined,
+    workers: path ? 1 : env.PROPERTY_WORKERS ? Number(env.PROPERTY_WORKERS) : defaultWorkers,
   };
 }
 
 /**
- * What the database offers right now. The suite drives the RPCs once all of docs/rpc.md exists,
+ * What the database offers right now. The suite drives the RPCs when all of docs/rpc.md exists,
  * lets user uploads succeed once storage has an INSERT policy, and switches the sweep command on
- * once `sweep_upload_lifecycle` exists (`PROPERTY_SWEEP=0` forces it off).
+ * once `sweep_upload_lifecycle` exists (`PROPERTY_SWEEP=0` forces it off). The suites require all
+ * three unless forced off, so a renamed RPC fails them instead of quietly testing less.
  */
 export async function detectCapabilities(db: SqlClient): Promise<Capabilities> {
   const { rows } = await db.query<{ rpc: boolean; policies: boolean; sweep: boolean }>(
@@ -62,7 +67,42 @@ export async function detectCapabilities(db: SqlClient): Promise<Capabilities> {
   };
 }
 
-/** Declares the users and kinds every run starts from (once per database). */
+/** The capabilities the suites expect of the current migrations, unless switched off on purpose. */
+export function missingCapabilities(caps: Capabilities): string[] {
+  const missing: string[] = [];
+  if (!caps.rpc && process.env.PROPERTY_DRIVER !== 'sql')
+    missing.push(`an RPC of ${REQUIRED_RPCS.join(', ')}`);
+  if (!caps.storagePolicies) missing.push('the storage INSERT policy');
+  if (!caps.sweep && process.env.PROPERTY_SWEEP !== '0') missing.push('sweep_upload_lifecycle');
+  return missing;
+}
+
+/** A PGlite database for the property runs: migrated, with one-round-trip transactions. */
+export async function createPropertyDb(): Promise<TestDb> {
+  const pglite = await PGlite.create();
+  await applyMigrations(pglite, { supabaseShim: true });
+  return withPgliteScript(pglite);
+}
+
+/** Wraps a migrated PGlite so that the property commands run each transaction in one round trip. */
+export function withPgliteScript(pglite: PGlite): TestDb {
+  const db: TestDb & ScriptClient = {
+    ...fromPglite(pglite),
+    script: pgliteScript((text) => pglite.exec(text)),
+  };
+  return db;
+}
+
+/**
+ * Declares the users and kinds every run starts from (once per database), the test-only helpers,
+ * and `property_test.reset()`: deletes what a run writes — entities (their files cascade), objects,
+ * the outbox and the other data tables — as the superuser with the triggers on, puts back the
+ * kinds and requirements the admins changed (so the buckets follow), and moves the run's events
+ * watermark: the audit log is append-only, so earlier runs' events stay and the checks read only
+ * events after it. One round trip per run. Not `session_replication_role = replica`, the old way
+ * past the guards: changing that setting discards every cached plan, so each run paid for
+ * planning every RPC's statements again.
+ */
 export async function prepareDatabase(db: SqlClient): Promise<void> {
   await db.exec(VISIBILITY_HELPER_SQL);
   await resetDb(db);
@@ -74,31 +114,41 @@ export async function prepareDatabase(db: SqlClient): Promise<void> {
       maxAttempts: k.maxAttempts,
       requirements: k.requirements,
     });
+  const { rows } = await db.query<{ name: string }>(`
+    select format('%I.%I', schemaname, tablename) as name from pg_tables
+    where schemaname = 'upload_lifecycle'
+      and tablename not in ('transitions', 'entity_kinds', 'file_requirements', 'entity_events', 'entities')`);
+  await db.exec(`
+    drop table if exists property_test.initial_kinds, property_test.initial_requirements, property_test.run;
+    create table property_test.initial_kinds as select * from upload_lifecycle.entity_kinds;
+    create table property_test.initial_requirements as select * from upload_lifecycle.file_requirements;
+    create table property_test.run (events_after bigint not null);
+    insert into property_test.run values (0);
+    create or replace function property_test.reset() returns void language plpgsql as $$
+    begin
+      perform set_config('storage.allow_delete_query', 'true', true);
+      delete from upload_lifecycle.entities;
+      delete from storage.objects;
+      ${rows.map((r) => `delete from ${r.name};`).join('\n      ')}
+      update property_test.run set events_after = (select coalesce(max(id), 0) from upload_lifecycle.entity_events);
+      update upload_lifecycle.entity_kinds k set max_attempts = i.max_attempts, draft_ttl = i.draft_ttl,
+             upload_ttl = i.upload_ttl, failed_ttl = i.failed_ttl
+        from property_test.initial_kinds i
+       where i.kind = k.kind
+         and (k.max_attempts, k.draft_ttl, k.upload_ttl, k.failed_ttl)
+             is distinct from (i.max_attempts, i.draft_ttl, i.upload_ttl, i.failed_ttl);
+      update upload_lifecycle.file_requirements r set min_count = i.min_count, max_count = i.max_count,
+             max_bytes = i.max_bytes, allowed_mime_types = i.allowed_mime_types
+        from property_test.initial_requirements i
+       where i.kind = r.kind and i.slot = r.slot
+         and (r.min_count, r.max_count, r.max_bytes, r.allowed_mime_types)
+             is distinct from (i.min_count, i.max_count, i.max_bytes, i.allowed_mime_types);
+    end
+    $$;`);
 }
 
-const resetSql = new WeakMap<SqlClient, string[]>();
-
-/**
- * Empties what a run writes — entities and everything hanging off them, audit rows, objects —
- * and keeps users, kinds and buckets. Plain DELETEs with triggers off (superuser,
- * `session_replication_role = replica`, so the append-only and storage guards do not fire):
- * about a millisecond on PGlite, where a TRUNCATE costs several.
- */
 export async function resetForRun(db: SqlClient): Promise<void> {
-  let statements = resetSql.get(db);
-  if (!statements) {
-    const { rows } = await db.query<{ name: string }>(`
-      select format('%I.%I', schemaname, tablename) as name from pg_tables
-      where (schemaname = 'upload_lifecycle'
-             and tablename not in ('transitions', 'entity_kinds', 'file_requirements'))
-         or (schemaname = 'storage' and tablename = 'objects')`);
-    statements = rows.map((r) => `delete from ${r.name}`);
-    resetSql.set(db, statements);
-  }
-  await db.transaction(async (tx) => {
-    await tx.query(`set local session_replication_role = replica`);
-    for (const statement of statements) await tx.query(statement);
-  });
+  await db.exec('select property_test.reset()');
 }
 
 function realFor(db: SqlClient, caps: Capabilities): Real {
@@ -106,7 +156,7 @@ function realFor(db: SqlClient, caps: Capabilities): Real {
     db,
     driver: caps.rpc ? rpcDriver : sqlDriver,
     sweep: caps.sweep
-      ? (target) => as(target, service, (tx) => tx.query(`select public.sweep_upload_lifecycle()`))
+      ? (target) => runAs(target, service, `select public.sweep_upload_lifecycle()`)
       : undefined,
   };
 }
@@ -115,15 +165,22 @@ function realFor(db: SqlClient, caps: Capabilities): Real {
 export function lifecycleProperty(
   db: SqlClient,
   caps: Capabilities,
-  settings: Pick<PropertySettings, 'maxCommands'>,
+  settings: Pick<PropertySettings, 'maxCommands' | 'replayPath'>,
 ) {
   return fc.asyncProperty(
-    fc.commands(lifecycleCommands({ sweep: caps.sweep }), { maxCommands: settings.maxCommands, size: 'max' }),
+    fc.commands(lifecycleCommands({ sweep: caps.sweep }), {
+      maxCommands: settings.maxCommands,
+      size: 'max',
+      ...(settings.replayPath ? { replayPath: settings.replayPath } : {}),
+    }),
     async (commands) => {
+      const t0 = performance.now();
       await resetForRun(db);
+      stats.time.reset += performance.now() - t0;
       const real = realFor(db, caps);
       const model = emptyModel(caps);
       await fc.asyncModelRun(() => ({ model, real }), [firstCommand(), ...commands]);
+      recordRun(model.depth);
     },
   );
 }
@@ -132,35 +189,10 @@ export function describeCaps(caps: Capabilities): string {
   return `driver=${caps.rpc ? 'rpc' : 'sql'} storagePolicies=${caps.storagePolicies} sweep=${caps.sweep}`;
 }
 
-/**
- * Runs the property with the settings, printing the seed first (so any run can be replayed) and
- * the speed and per-command accepted/total counts after.
- */
-export async function assertLifecycleProperty(
-  label: string,
-  db: SqlClient,
-  caps: Capabilities,
-  settings: PropertySettings,
-): Promise<void> {
-  commandStats.clear();
-  timing.step = 0;
-  timing.invariants = 0;
-  console.log(
-    `[property:${label}] seed=${settings.seed} runs=${settings.numRuns} maxCommands=${settings.maxCommands} ${describeCaps(caps)}` +
-      ` — every run starts with e0 = create_draft(report, owner u0) as owner — replay: npm run test:property -- --seed ${settings.seed} --runs ${settings.numRuns}`,
-  );
-  const started = performance.now();
-  await fc.assert(lifecycleProperty(db, caps, settings), {
-    seed: settings.seed,
-    numRuns: settings.numRuns,
-    path: settings.path,
-    endOnFailure: settings.path !== undefined,
-  });
-  const seconds = (performance.now() - started) / 1000;
-  console.log(
-    `[property:${label}] ${settings.numRuns} sequences in ${seconds.toFixed(1)} s = ` +
-      `${(settings.numRuns / seconds).toFixed(1)} sequences/s (commands ${(timing.step / 1000).toFixed(1)} s, ` +
-      `invariant checks ${(timing.invariants / 1000).toFixed(1)} s)`,
-  );
-  console.log(`[property:${label}] accepted/total per command: ${formatStats()}`);
+/** Copies the invariant checks' counters into the stats (they live in invariants.ts). */
+export function collectCheckCounters(): void {
+  stats.checks.reads += checkCounters.reads;
+  stats.checks.skipped += checkCounters.skipped;
+  stats.checks.visibility += checkCounters.visibility;
+  checkCounters.reads = checkCounters.skipped = checkCounters.visibility = 0;
 }

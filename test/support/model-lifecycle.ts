@@ -6,6 +6,7 @@
  */
 import {
   initialLifecycle,
+  lifecycleAt,
   statusOf,
   transitionLifecycle,
   type LifecycleEvent,
@@ -26,8 +27,15 @@ export interface ModelKind {
   kind: string;
   bucketId: string;
   maxAttempts: number;
+  /** `entity_kinds.draft_ttl`, `upload_ttl`, `failed_ttl`, in hours (the model clock's unit). */
+  draftTtl: number;
+  uploadTtl: number;
+  failedTtl: number;
   requirements: ModelRequirement[];
 }
+
+/** The TTLs of 0003 (1 day, 1 day, 7 days): what a kind gets when it names none. */
+const DEFAULT_TTLS = { draftTtl: 24, uploadTtl: 24, failedTtl: 24 * 7 };
 
 /** The kinds every property run declares: different slots, counts, types and attempt limits. */
 export const MODEL_KINDS: readonly ModelKind[] = [
@@ -35,6 +43,7 @@ export const MODEL_KINDS: readonly ModelKind[] = [
     kind: 'report',
     bucketId: 'report-files',
     maxAttempts: 3,
+    ...DEFAULT_TTLS,
     requirements: [
       { slot: 'document', minCount: 1, maxCount: 1, maxBytes: 10_000, allowedMimeTypes: ['application/pdf'] },
       { slot: 'photos', minCount: 0, maxCount: 3, maxBytes: 5_000, allowedMimeTypes: ['image/*'] },
@@ -44,6 +53,7 @@ export const MODEL_KINDS: readonly ModelKind[] = [
     kind: 'song',
     bucketId: 'song-files',
     maxAttempts: 2,
+    ...DEFAULT_TTLS,
     requirements: [
       { slot: 'audio', minCount: 1, maxCount: 2, maxBytes: 8_000, allowedMimeTypes: ['audio/mpeg'] },
       { slot: 'cover', minCount: 0, maxCount: 1, maxBytes: 4_000, allowedMimeTypes: ['image/png'] },
@@ -55,6 +65,7 @@ export const MODEL_KINDS: readonly ModelKind[] = [
     kind: 'note',
     bucketId: 'note-files',
     maxAttempts: 1,
+    ...DEFAULT_TTLS,
     requirements: [
       { slot: 'attachment', minCount: 0, maxCount: 2, maxBytes: 3_000, allowedMimeTypes: ['text/plain'] },
     ],
@@ -78,6 +89,9 @@ export function bucketLimits(kind: ModelKind): { maxBytes: number; mimeTypes: st
 
 export interface ModelFile {
   id: string;
+  /** The client's file key, when it chose one (otherwise the database picks a random one). */
+  key?: string;
+  originalName: string;
   entityId: string;
   slot: string;
   bucketId: string;
@@ -103,8 +117,15 @@ export interface ModelEntity {
   id: string;
   /** Index into MODEL_USERS. */
   owner: number;
+  /** The run's (mutable) kind: admins change it while the entity lives. */
   kind: ModelKind;
   snapshot: LifecycleSnapshot;
+  /** The client's idempotency key of create_upload_draft, if any. */
+  idempotencyKey?: string;
+  /** The requirements as they stood when the entity completed: what "completed" promised. */
+  completedWith?: ModelRequirement[];
+  /** Whether one of its files had its object stored at any time (for the deep-state counts). */
+  hadUpload?: boolean;
   /** False once deleted (by its owner or the sweep); the row is gone, its events stay. */
   exists: boolean;
   /** Model clock (hours) when the status last changed: the age the sweep looks at. */
@@ -120,19 +141,46 @@ export interface Capabilities {
   sweep: boolean;
 }
 
+/** Why a path is in the deletion outbox (`storage_deletions.reason`). */
+export type DeletionReason =
+  'file_removed' | 'entity_deleted' | 'draft_expired' | 'failed_expired' | 'orphan';
+
+/** How deep a run went: the states a random sequence rarely reaches without help. */
+export interface RunDepth {
+  completed: boolean;
+  failedAfterUpload: boolean;
+  retryAfterFailure: boolean;
+}
+
 export interface LifecycleModel {
   caps: Capabilities;
+  /** This run's copies of MODEL_KINDS: admin commands change them as they change the database. */
+  kinds: ModelKind[];
+  /** Highest max_attempts each kind had during the run (replaying old retries needs it). */
+  maxAttemptsEver: Map<string, number>;
   entities: ModelEntity[];
   files: ModelFile[];
   objects: Map<string, ModelObject>;
+  /** Pending rows of `storage_deletions` by object key: every path whose file row went away. */
+  outbox: Map<string, DeletionReason>;
+  depth: RunDepth;
   /** Hours the clock has been advanced (the database's timestamps are shifted back as much). */
   clock: number;
-  /** The database state last checked (serialized), to skip re-checking what cannot have changed. */
-  lastState?: string;
 }
 
 export function emptyModel(caps: Capabilities): LifecycleModel {
-  return { caps, entities: [], files: [], objects: new Map(), clock: 0 };
+  const kinds = MODEL_KINDS.map((k) => ({ ...k, requirements: k.requirements.map((r) => ({ ...r })) }));
+  return {
+    caps,
+    kinds,
+    maxAttemptsEver: new Map(kinds.map((k) => [k.kind, k.maxAttempts])),
+    entities: [],
+    files: [],
+    objects: new Map(),
+    outbox: new Map(),
+    depth: { completed: false, failedAfterUpload: false, retryAfterFailure: false },
+    clock: 0,
+  };
 }
 
 export const objectKey = (bucketId: string, name: string) => `${bucketId}/${name}`;
@@ -156,7 +204,55 @@ export function applyEvent(model: LifecycleModel, entity: ModelEntity, event: Li
   if (!step.accepted) return false;
   entity.snapshot = step.snapshot;
   entity.statusSince = model.clock;
+  if (step.to === 'completed') {
+    model.depth.completed = true;
+    entity.completedWith = entity.kind.requirements.map((r) => ({
+      ...r,
+      allowedMimeTypes: [...r.allowedMimeTypes],
+    }));
+    for (const f of filesOf(model, entity.id)) f.verified = true;
+  }
+  if (step.to === 'failed' && entity.hadUpload) model.depth.failedAfterUpload = true;
+  if (event.type === 'retry') model.depth.retryAfterFailure = true;
   return true;
+}
+
+/** An admin changed the kind's max_attempts: every entity of the kind is guarded by the new value. */
+export function setMaxAttempts(model: LifecycleModel, kind: ModelKind, maxAttempts: number): void {
+  kind.maxAttempts = maxAttempts;
+  model.maxAttemptsEver.set(kind.kind, Math.max(model.maxAttemptsEver.get(kind.kind) ?? 0, maxAttempts));
+  for (const e of model.entities) {
+    if (e.kind !== kind) continue;
+    const status = statusOf(e.snapshot);
+    if (status) e.snapshot = lifecycleAt(status, { ...e.snapshot.context, maxAttempts });
+  }
+}
+
+/**
+ * Removes file rows from the model the way the database does: their paths go to the deletion
+ * outbox (0030) with the reason the database gives, unless the path is already pending.
+ */
+export function removeFiles(
+  model: LifecycleModel,
+  files: readonly ModelFile[],
+  reason: DeletionReason,
+): void {
+  for (const f of files) {
+    const key = objectKey(f.bucketId, f.objectPath);
+    if (!model.outbox.has(key)) model.outbox.set(key, reason);
+  }
+  const gone = new Set(files);
+  model.files = model.files.filter((f) => !gone.has(f));
+}
+
+/** Deletes an entity (owner, admin or sweep): its files go, their paths are queued. */
+export function deleteEntity(
+  model: LifecycleModel,
+  entity: ModelEntity,
+  reason: DeletionReason = 'entity_deleted',
+): void {
+  entity.exists = false;
+  removeFiles(model, filesOf(model, entity.id), reason);
 }
 
 /** Anything with what `problemsOf` needs: the model, or rows read back from the database. */
@@ -189,6 +285,8 @@ export function problemsOf(facts: CompletionFacts, requireVerified: boolean): st
       if (o.size !== f.declaredSize) problems.push(`${f.objectPath}: size ${o.size} ≠ ${f.declaredSize}`);
       if (!mimeAllowed(o.mime, r.allowedMimeTypes)) problems.push(`${f.objectPath}: type ${o.mime}`);
     }
+    if (r && f.declaredSize > r.maxBytes)
+      problems.push(`${f.objectPath}: ${f.declaredSize} B > ${r.maxBytes}`);
     if (requireVerified && !f.verified) problems.push(`${f.objectPath}: not verified`);
   }
   return problems;
@@ -210,6 +308,8 @@ export function filesOf(model: LifecycleModel, entityId: string): ModelFile[] {
 export type FileInvalidity = 'none' | 'slot' | 'size_zero' | 'size_big' | 'mime' | 'name';
 
 export interface FileRequest {
+  /** The client-chosen file key (`register_upload_file(file_key)`), if any. */
+  key?: string;
   slot: string;
   filename: string;
   size: number;
@@ -246,4 +346,59 @@ export function registrationAllowed(model: LifecycleModel, entity: ModelEntity, 
   if (!mimeAllowed(file.mime, r.allowedMimeTypes)) return false;
   if (file.filename.includes('/')) return false;
   return filesOf(model, entity.id).filter((f) => f.slot === file.slot).length < r.maxCount;
+}
+
+/*
+ * ── Client-chosen keys: what the database promises (0034). ──────────────────────────────────────
+ * The one place to update when that contract changes. Keys are scoped: an idempotency key per
+ * owner (another owner's identical key is unrelated), a file key per entity.
+ */
+export const CLIENT_KEYS = {
+  /**
+   * The same owner sends an idempotency key again with another kind (or other metadata): since
+   * 0034 a UL004 naming the key; before it, the existing entity (of the other kind) was answered.
+   */
+  idempotencyKeyReusedForOtherRequest: 'refused' as 'refused' | 'answers-existing',
+  /** The same file key on the same entity with another declaration: UL004 naming the key. */
+  fileKeyReusedForOtherFile: 'refused' as const,
+};
+
+export type KeyedOutcome<T> =
+  { outcome: 'new' } | { outcome: 'existing'; existing: T } | { outcome: 'refused' };
+
+/** What `create_upload_draft(kind, idempotency_key)` by `owner` answers, by the model. */
+export function createByKey(
+  model: LifecycleModel,
+  owner: number,
+  kind: ModelKind,
+  key: string | undefined,
+): KeyedOutcome<ModelEntity> {
+  if (key === undefined) return { outcome: 'new' };
+  // The lookup is by (owner, key) over every existing row, completed ones included.
+  const existing = model.entities.find((e) => e.exists && e.owner === owner && e.idempotencyKey === key);
+  if (!existing) return { outcome: 'new' };
+  if (existing.kind === kind || CLIENT_KEYS.idempotencyKeyReusedForOtherRequest === 'answers-existing')
+    return { outcome: 'existing', existing };
+  return { outcome: 'refused' };
+}
+
+/**
+ * What `register_upload_file(…, file_key)` answers for a key already registered on the entity:
+ * the same registration for the same declaration — whatever the entity's status or the current
+ * requirements, since nothing new is written — and UL004 for another declaration.
+ */
+export function registerByKey(
+  model: LifecycleModel,
+  entity: ModelEntity,
+  file: FileRequest,
+): KeyedOutcome<ModelFile> {
+  if (file.key === undefined) return { outcome: 'new' };
+  const existing = model.files.find((f) => f.entityId === entity.id && f.key === file.key);
+  if (!existing) return { outcome: 'new' };
+  const same =
+    existing.slot === file.slot &&
+    existing.originalName === file.filename &&
+    existing.declaredSize === file.size &&
+    existing.declaredMime === file.mime;
+  return same ? { outcome: 'existing', existing } : { outcome: 'refused' };
 }

@@ -14,6 +14,7 @@ import {
 import { type SqlClient } from '../../support/db.js';
 import {
   MODEL_USERS,
+  statusOfEntity,
   type FileRequest,
   type LifecycleModel,
   type ModelEntity,
@@ -21,6 +22,7 @@ import {
 } from '../../support/model-lifecycle.js';
 import { type LifecycleDriver, type Who } from '../driver.js';
 import { checkInvariants } from '../invariants.js';
+import { recordOutcome, stats, type CoverageStatus } from '../stats.js';
 
 export interface Real {
   db: SqlClient;
@@ -40,6 +42,7 @@ export const REFUSALS = new Set([
   'UL005',
   'UL006',
   '42501',
+  '23514', // a check constraint (an admin's invalid requirement)
   'NOROW',
   'AccessDenied',
   'Duplicate',
@@ -58,32 +61,20 @@ export async function outcome(promise: Promise<unknown>): Promise<Outcome> {
   }
 }
 
-export const timing = { step: 0, invariants: 0 };
-
-/** Accepted / refused counts per command name over a property run: evidence that both happen. */
-export const commandStats = new Map<string, { accepted: number; refused: number }>();
-
-export function formatStats(): string {
-  return [...commandStats]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([name, s]) => `${name} ${s.accepted}/${s.accepted + s.refused}`)
-    .join(', ');
+/** Counts an outcome in the coverage table (status before, command, accepted/refused). */
+export function count(name: string, accepted: boolean, status: CoverageStatus = '-'): void {
+  recordOutcome(status, name, accepted);
 }
 
-export function count(name: string, accepted: boolean): void {
-  const stats = commandStats.get(name) ?? { accepted: 0, refused: 0 };
-  if (accepted) stats.accepted++;
-  else stats.refused++;
-  commandStats.set(name, stats);
-}
-
+/** The database's answer must be the model's; either way it is counted. */
 export function agree(
   what: string,
   allowed: boolean,
   result: Outcome,
   name = what.replace(/\(.*/, ''),
+  status: CoverageStatus = '-',
 ): void {
-  count(name, result.ok);
+  count(name, result.ok, status);
   if (allowed && !result.ok)
     throw new Error(`${what}: the model allows it, the database refused (${result.code}: ${result.message})`);
   if (!allowed && result.ok) throw new Error(`${what}: the model forbids it, the database accepted it`);
@@ -102,8 +93,8 @@ export abstract class LifecycleCommand implements fc.AsyncCommand<LifecycleModel
     await this.step(m, r);
     const t1 = performance.now();
     await checkInvariants(m, r.db);
-    timing.step += t1 - t0;
-    timing.invariants += performance.now() - t1;
+    stats.time.step += t1 - t0;
+    stats.time.invariants += performance.now() - t1;
   }
   abstract step(m: LifecycleModel, r: Real): Promise<void>;
   abstract toString(): string;
@@ -116,11 +107,14 @@ export abstract class EntityCommand extends LifecycleCommand {
   override check(m: Readonly<LifecycleModel>): boolean {
     return m.entities.length > 0;
   }
+  /** The addressed entity's status before the command (for the coverage table). */
+  protected before: CoverageStatus = '-';
   protected entity(m: LifecycleModel): ModelEntity {
     // 0 is the newest entity: sequences keep working on what they just created.
     const index = m.entities.length - 1 - (this.entityRef % m.entities.length);
     const entity = m.entities[index]!;
     this.resolved = `e${index}`;
+    this.before = statusOfEntity(entity) ?? 'deleted';
     return entity;
   }
   protected get ref(): string {
@@ -174,6 +168,8 @@ export function addFile(
 ): void {
   m.files.push({
     id: row.fileId,
+    ...(file.key === undefined ? {} : { key: file.key }),
+    originalName: file.filename,
     entityId: entity.id,
     slot: file.slot,
     bucketId: row.bucketId,
@@ -196,20 +192,17 @@ export abstract class FileCommand extends LifecycleCommand {
   protected order(m: LifecycleModel): ModelFile[] {
     return m.files;
   }
+  protected before: CoverageStatus = '-';
   protected file(m: LifecycleModel): { file: ModelFile; entity: ModelEntity } {
     const files = this.order(m);
     const file = files[files.length - 1 - (this.fileRef % files.length)]!;
     const index = m.files.indexOf(file);
     const entity = m.entities.find((e) => e.id === file.entityId)!;
     this.resolved = `file ${index} of e${m.entities.indexOf(entity)}`;
+    this.before = statusOfEntity(entity) ?? 'deleted';
     return { file, entity };
   }
   protected get ref(): string {
     return this.resolved || `f?${this.fileRef}`;
   }
-}
-
-export function deleteEntity(m: LifecycleModel, entity: ModelEntity): void {
-  entity.exists = false;
-  m.files = m.files.filter((f) => f.entityId !== entity.id);
 }

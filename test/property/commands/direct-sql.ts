@@ -5,7 +5,8 @@ import {
   type LifecycleEvent,
   type UploadStatus,
 } from '../../../src/machines/lifecycle.js';
-import { as, anon, service, superuser, user, type Actor } from '../../support/db.js';
+import { anon, service, superuser, user, type Actor } from '../../support/db.js';
+import { runAs, sql } from '../sql.js';
 import {
   MODEL_KINDS,
   MODEL_USERS,
@@ -66,7 +67,10 @@ export class DirectUpdateStatusCommand extends EntityCommand {
     let allowed = false;
     let event: LifecycleEvent | undefined;
     if (privileged(this.role) && status !== null) {
-      if (status === this.to) allowed = true;
+      // Same status: no transition, but the commit-time check (0008) still judges a completed row
+      // by the requirements as they stand now — tightened since completion, the update is refused.
+      if (status === this.to)
+        allowed = status !== 'completed' || problemsOf(modelFacts(m, entity), true).length === 0;
       else {
         event = eventForStatusChange(entity.snapshot, this.to, {
           requirementsMet: problemsOf(modelFacts(m, entity), true).length === 0,
@@ -76,17 +80,17 @@ export class DirectUpdateStatusCommand extends EntityCommand {
       }
     }
     const result = await outcome(
-      as(r.db, directActor(this.role, entity.owner), (tx) =>
-        tx.query(
-          `update upload_lifecycle.entities set status = $2::upload_lifecycle.upload_status,
-                  failure_reason = coalesce($3, failure_reason) where id = $1 returning id`,
-          [entity.id, this.to, this.to === 'failed' ? 'direct_sql' : null],
-        ),
-      ).then(({ rows }) => {
+      runAs(
+        r.db,
+        directActor(this.role, entity.owner),
+        sql`update upload_lifecycle.entities set status = ${this.to}::upload_lifecycle.upload_status,
+                   failure_reason = coalesce(${this.to === 'failed' ? 'direct_sql' : null}, failure_reason)
+             where id = ${entity.id}::uuid returning id`,
+      ).then((rows) => {
         if (rows.length === 0) throw new NoRowError('update');
       }),
     );
-    agree(this.toString(), allowed, result, 'sql update status');
+    agree(this.toString(), allowed, result, 'sql update status', this.before);
     if (allowed && event) applyEvent(m, entity, event);
   }
   toString(): string {
@@ -105,19 +109,19 @@ export class DirectInsertEntityCommand extends LifecycleCommand {
     super();
   }
   async step(m: LifecycleModel, r: Real): Promise<void> {
-    const kind = MODEL_KINDS[this.kindIndex]!;
+    const kind = m.kinds[this.kindIndex]!;
     const created = transitionLifecycle(initialLifecycle({ maxAttempts: kind.maxAttempts }), {
       type: 'create',
     });
     const allowed = privileged(this.role) && created.to === this.status;
     let id = '';
     const result = await outcome(
-      as(r.db, directActor(this.role, this.owner), (tx) =>
-        tx.query<{ id: string }>(
-          `insert into upload_lifecycle.entities (kind, owner_id, status) values ($1, $2, $3) returning id`,
-          [kind.kind, MODEL_USERS[this.owner], this.status],
-        ),
-      ).then(({ rows }) => {
+      runAs<{ id: string }>(
+        r.db,
+        directActor(this.role, this.owner),
+        sql`insert into upload_lifecycle.entities (kind, owner_id, status)
+            values (${kind.kind}, ${MODEL_USERS[this.owner]}::uuid, ${this.status}::upload_lifecycle.upload_status) returning id`,
+      ).then((rows) => {
         id = rows[0]!.id;
       }),
     );
@@ -159,27 +163,19 @@ export class DirectInsertFileCommand extends EntityCommand {
     const ownerId = MODEL_USERS[entity.owner]!;
     let row: { fileId: string; bucketId: string; objectPath: string } | undefined;
     const result = await outcome(
-      as(r.db, directActor(this.role, entity.owner), (tx) =>
-        tx.query<{ id: string; bucket_id: string; object_path: string }>(
-          `insert into upload_lifecycle.entity_files
-             (entity_id, kind, slot, bucket_id, object_path, original_name, declared_size, declared_mime)
-           values ($1, $2, $3, 'chosen-bucket', $4, $5, $6, $7) returning id, bucket_id, object_path`,
-          [
-            entity.id,
-            entity.kind.kind,
-            file.slot,
-            `${ownerId}/chosen/path`,
-            file.filename,
-            file.size,
-            file.mime,
-          ],
-        ),
-      ).then(({ rows }) => {
+      runAs<{ id: string; bucket_id: string; object_path: string }>(
+        r.db,
+        directActor(this.role, entity.owner),
+        sql`insert into upload_lifecycle.entity_files
+              (entity_id, kind, slot, bucket_id, object_path, original_name, declared_size, declared_mime)
+            values (${entity.id}::uuid, ${entity.kind.kind}, ${file.slot}, 'chosen-bucket', ${`${ownerId}/chosen/path`},
+                    ${file.filename}, ${file.size}, ${file.mime}) returning id, bucket_id, object_path`,
+      ).then((rows) => {
         const x = rows[0]!;
         row = { fileId: x.id, bucketId: x.bucket_id, objectPath: x.object_path };
       }),
     );
-    agree(this.toString(), allowed, result, 'sql insert file');
+    agree(this.toString(), allowed, result, 'sql insert file', this.before);
     if (row) {
       const expectedPath = `${ownerId}/${entity.id}/${row.fileId}`;
       if (row.objectPath !== expectedPath || row.bucketId !== entity.kind.bucketId)
@@ -208,13 +204,13 @@ export class DirectVerifyFilesCommand extends EntityCommand {
     // Authenticated has no UPDATE grant at all; anon not even the schema.
     const allowed = privileged(this.role) && (files.length === 0 || statusOfEntity(entity) === 'uploading');
     const result = await outcome(
-      as(r.db, directActor(this.role, entity.owner), (tx) =>
-        tx.query(`update upload_lifecycle.entity_files set verified_at = now() where entity_id = $1`, [
-          entity.id,
-        ]),
+      runAs(
+        r.db,
+        directActor(this.role, entity.owner),
+        sql`update upload_lifecycle.entity_files set verified_at = now() where entity_id = ${entity.id}::uuid`,
       ),
     );
-    agree(this.toString(), allowed, result, 'sql verify files');
+    agree(this.toString(), allowed, result, 'sql verify files', this.before);
     if (allowed) for (const f of files) f.verified = true;
   }
   toString(): string {

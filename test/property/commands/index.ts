@@ -26,6 +26,7 @@ import {
   RemoveFileCommand,
   DeleteEntityCommand,
   FillRequirementsCommand,
+  FailAndRetryCommand,
 } from './lifecycle.js';
 import {
   DirectUpdateStatusCommand,
@@ -35,6 +36,12 @@ import {
   type DirectRole,
 } from './direct-sql.js';
 import { AdvanceClockCommand, SweepCommand } from './time.js';
+import {
+  ChangeKindCommand,
+  ChangeRequirementCommand,
+  type KindChange,
+  type RequirementChange,
+} from './admin.js';
 
 const who = fc.constantFrom<Who>('owner', 'owner', 'owner', 'owner', 'other', 'anon', 'service');
 const ref = fc.oneof(
@@ -69,24 +76,62 @@ const objectVariant = fc.constantFrom<ObjectVariant>(
 );
 const owner = fc.nat({ max: MODEL_USERS.length - 1 });
 const kind = fc.nat({ max: MODEL_KINDS.length - 1 });
-const fileArgs = fc.tuple(fc.nat({ max: 3 }), invalid, fc.nat({ max: 20_000 }));
+/** Sizes from a short list half the time, so a replayed file key often declares the same file. */
+const size = fc.oneof(fc.constantFrom(7, 99), fc.nat({ max: 20_000 }));
+const fileArgs = fc.tuple(fc.nat({ max: 3 }), invalid, size);
+/**
+ * Client-chosen keys come from pools every owner draws from: the same idempotency key is used by
+ * two owners, and by one owner for two kinds; the same file key on one entity twice.
+ */
+const idempotencyKey = fc.constantFrom<string | undefined>(undefined, undefined, 'key-1', 'key-2');
+const fileKey = fc.constantFrom<string | undefined>(undefined, undefined, 'file-1', 'file-2');
+const requirementChange = fc.oneof(
+  fc.nat({ max: 2 }).map((value): RequirementChange => ({ field: 'min_count', value })),
+  fc.integer({ min: 0, max: 3 }).map((value): RequirementChange => ({ field: 'max_count', value })),
+  fc
+    .constantFrom('small', 'original', 'large' as const)
+    .map((value): RequirementChange => ({ field: 'max_bytes', value })),
+  fc
+    .constantFrom('original', 'narrow', 'other' as const)
+    .map((value): RequirementChange => ({ field: 'allowed_mime_types', value })),
+);
+const kindChange = fc.oneof(
+  fc.constantFrom(1, 2, 3, 5).map((value): KindChange => ({ field: 'max_attempts', value })),
+  fc
+    .tuple(
+      fc.constantFrom('draft_ttl', 'upload_ttl', 'failed_ttl' as const),
+      fc.constantFrom(1, 12, 48, 24 * 7),
+    )
+    .map(([field, hours]): KindChange => ({ field, hours })),
+);
 
 /**
  * Every command with its weight (fc.commands picks uniformly among the list, so a weight is a
- * number of copies), tilted towards the steps that move entities along the lifecycle.
+ * number of copies), tilted towards the steps that move entities along the lifecycle: most runs
+ * complete an entity, fail one after its upload and retry one (the counts are printed after a run).
  */
 export function lifecycleCommands(options: { sweep: boolean }) {
   const weighted: [number, fc.Arbitrary<fc.AsyncCommand<LifecycleModel, Real>>][] = [
     [
       2,
       fc
-        .tuple(owner, kind, fc.constantFrom<'owner' | 'anon'>('owner', 'owner', 'owner', 'owner', 'anon'))
-        .map(([o, k, w]) => new CreateDraftCommand(o, k, w)),
+        .tuple(
+          owner,
+          kind,
+          fc.constantFrom<'owner' | 'anon'>('owner', 'owner', 'owner', 'owner', 'anon'),
+          idempotencyKey,
+        )
+        .map(([o, k, w, key]) => new CreateDraftCommand(o, k, w, key)),
     ],
-    [3, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('begin_upload', e, w))],
-    [3, ref.map((e) => new FillRequirementsCommand(e))],
-    [2, fc.tuple(ref, who, fileArgs).map(([e, w, [s, i, n]]) => new RegisterFileCommand(e, w, s, i, n))],
-    [2, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, false))],
+    [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('begin_upload', e, w))],
+    [4, ref.map((e) => new FillRequirementsCommand(e))],
+    [
+      2,
+      fc
+        .tuple(ref, who, fileArgs, fileKey)
+        .map(([e, w, [s, i, n], key]) => new RegisterFileCommand(e, w, s, i, n, key)),
+    ],
+    [3, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, false))],
     [1, fc.tuple(ref, objectVariant).map(([f, v]) => new StoreObjectCommand(f, v, true))],
     [
       1,
@@ -95,9 +140,10 @@ export function lifecycleCommands(options: { sweep: boolean }) {
         .map(([o, w]) => new RemoveObjectCommand(o, w)),
     ],
     [1, fc.tuple(ref, who).map(([f, w]) => new RemoveFileCommand(f, w))],
-    [3, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('finalize', e, w))],
+    [5, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('finalize', e, w))],
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('fail', e, w))],
     [2, fc.tuple(ref, who).map(([e, w]) => new LifecycleOpCommand('retry', e, w))],
+    [2, ref.map((e) => new FailAndRetryCommand(e))],
     [1, fc.tuple(ref, who).map(([e, w]) => new DeleteEntityCommand(e, w))],
     [3, fc.tuple(ref, directRole, status).map(([e, r, s]) => new DirectUpdateStatusCommand(e, r, s))],
     [
@@ -113,6 +159,13 @@ export function lifecycleCommands(options: { sweep: boolean }) {
         .map(([e, r, [s, i, n]]) => new DirectInsertFileCommand(e, r, s, i, n)),
     ],
     [1, fc.tuple(ref, directRole).map(([e, r]) => new DirectVerifyFilesCommand(e, r))],
+    [
+      2,
+      fc
+        .tuple(ref, fc.nat({ max: 1 }), requirementChange)
+        .map(([e, s, c]) => new ChangeRequirementCommand(e, s, c)),
+    ],
+    [2, fc.tuple(ref, kindChange).map(([e, c]) => new ChangeKindCommand(e, c))],
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
   if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
@@ -122,8 +175,9 @@ export function lifecycleCommands(options: { sweep: boolean }) {
 /** Every run starts from one draft (e0: a report of u0), so no run spends its commands waiting for one. */
 export const firstCommand = () => new CreateDraftCommand(0, 0, 'owner');
 
-export { commandStats, formatStats, timing, type Real } from './base.js';
+export { type Real } from './base.js';
 export { shiftTimestamps } from './time.js';
 export * from './lifecycle.js';
 export * from './storage.js';
 export * from './direct-sql.js';
+export * from './admin.js';

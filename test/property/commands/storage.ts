@@ -1,6 +1,8 @@
 /** Storage commands: uploads through the storage server's write path, removals through its API. */
-import { as, superuser, user } from '../../support/db.js';
-import { writeStorageObject } from '../../../src/db/storage-write.js';
+import { superuser, user } from '../../support/db.js';
+import { runAs, sql } from '../sql.js';
+import { type SqlClient } from '../../support/db.js';
+import { StorageWriteError, type StorageObjectWrite } from '../../../src/db/storage-write.js';
 import {
   MODEL_USERS,
   bucketLimits,
@@ -14,6 +16,72 @@ import { mimeAllowed } from '../../../src/db/storage-write.js';
 import { type Real, outcome, agree, otherUser, LifecycleCommand, FileCommand } from './base.js';
 
 export type ObjectVariant = 'right' | 'wrong_size' | 'wrong_type' | 'wrong_path' | 'other_owner';
+
+/**
+ * The storage server's write path exactly as `writeStorageObject` (src/db/storage-write.ts) does
+ * it for the standard endpoint — the bucket, its allowed types and size limit, then the
+ * permission probe INSERT as the caller, rolled back, then the real row as service_role — in three
+ * round trips instead of its transactions of parameterised queries. Same statements, same order,
+ * same error mapping; the embedded backend keeps using the original.
+ */
+export async function storeLikeStorageServer(
+  db: SqlClient,
+  write: StorageObjectWrite & { ownerId: string },
+): Promise<void> {
+  const metadata = {
+    size: write.size,
+    mimetype: write.mimetype,
+    eTag: `"${write.size.toString(16)}-${write.name.length}"`,
+    contentLength: write.size,
+    cacheControl: 'max-age=3600',
+  };
+  const insert = sql`insert into storage.objects (bucket_id, name, owner, owner_id, metadata)
+                     values (${write.bucketId}, ${write.name}, ${write.ownerId}::uuid, ${write.ownerId}, ${JSON.stringify(metadata)}::jsonb)`;
+  // 1. The bucket, its types, its size limit (STORAGE_CHECK_ORDER.standard).
+  const [bucket] = await runAs<{
+    file_size_limit: string | null;
+    allowed_mime_types: string[] | string | null;
+  }>(
+    db,
+    superuser,
+    sql`select file_size_limit, allowed_mime_types from storage.buckets where id = ${write.bucketId}`,
+  );
+  if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
+  const types =
+    typeof bucket.allowed_mime_types === 'string'
+      ? parseTextArray(bucket.allowed_mime_types)
+      : bucket.allowed_mime_types;
+  if (types?.length && !mimeAllowed(write.mimetype, types))
+    throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
+  if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit))
+    throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
+  // 2. Permission probe as the caller, always rolled back (the script's own `rollback`).
+  await runAs(db, { role: 'authenticated', userId: write.ownerId }, `${insert};\nrollback`).catch(
+    (error: { code?: string }) => {
+      if (error.code === '42501')
+        throw new StorageWriteError(403, 'AccessDenied', 'new row violates row-level security policy');
+      if (error.code === '23505')
+        throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');
+      if (error.code === '23503') throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
+      throw error;
+    },
+  );
+  // 3. The real row as service_role.
+  await runAs(db, { role: 'service_role' }, insert).catch((error: { code?: string }) => {
+    if (error.code === '23505') throw new StorageWriteError(409, 'Duplicate', 'The resource already exists');
+    throw error;
+  });
+}
+
+/** A text[] as PostgreSQL prints it, when a driver hands it over unparsed. */
+function parseTextArray(text: string): string[] {
+  return text === '{}'
+    ? []
+    : text
+        .slice(1, -1)
+        .split(',')
+        .map((t) => t.replace(/^"|"$/g, ''));
+}
 
 /** Uploads an object through the storage server's write path (policies gate the caller). */
 export class StoreObjectCommand extends FileCommand {
@@ -49,11 +117,11 @@ export class StoreObjectCommand extends FileCommand {
     let write: Promise<unknown>;
     if (this.privileged) {
       allowed = !m.objects.has(key);
-      write = as(r.db, superuser, (tx) =>
-        tx.query(
-          `insert into storage.objects (bucket_id, name, owner_id, metadata) values ($1, $2, $3, $4)`,
-          [file.bucketId, name, uploader, JSON.stringify({ size, mimetype: mime })],
-        ),
+      write = runAs(
+        r.db,
+        superuser,
+        sql`insert into storage.objects (bucket_id, name, owner_id, metadata)
+            values (${file.bucketId}, ${name}, ${uploader}, ${JSON.stringify({ size, mimetype: mime })}::jsonb)`,
       ).catch((error: { code?: string }) => {
         if (error.code === '23505') throw Object.assign(new Error('duplicate object'), { code: 'Duplicate' });
         throw error;
@@ -70,7 +138,7 @@ export class StoreObjectCommand extends FileCommand {
         !m.objects.has(key) &&
         size <= bucket.maxBytes &&
         mimeAllowed(mime, bucket.mimeTypes);
-      write = writeStorageObject(r.db, {
+      write = storeLikeStorageServer(r.db, {
         bucketId: file.bucketId,
         name,
         ownerId: uploader,
@@ -83,7 +151,9 @@ export class StoreObjectCommand extends FileCommand {
       allowed,
       await outcome(write),
       this.privileged ? 'superuser_insert_object' : 'store_object',
+      this.before,
     );
+    if (allowed && name === file.objectPath) entity.hadUpload = true;
     if (allowed)
       m.objects.set(key, {
         bucketId: file.bucketId,
@@ -124,16 +194,22 @@ export class RemoveObjectCommand extends LifecycleCommand {
       caller === object.ownerId &&
       !(fileEntity && statusOfEntity(fileEntity) === 'completed');
     const result = await outcome(
-      as(r.db, user(caller), async (tx) => {
-        await tx.query(`select set_config('storage.allow_delete_query', 'true', true)`);
-        const { rows } = await tx.query(
-          `delete from storage.objects where bucket_id = $1 and name = $2 returning id`,
-          [object.bucketId, object.name],
-        );
+      runAs(
+        r.db,
+        user(caller),
+        sql`select set_config('storage.allow_delete_query', 'true', true);
+            delete from storage.objects where bucket_id = ${object.bucketId} and name = ${object.name} returning id`,
+      ).then((rows) => {
         if (rows.length === 0) throw new NoRowError('remove object');
       }),
     );
-    agree(this.toString(), allowed, result, 'remove_object');
+    agree(
+      this.toString(),
+      allowed,
+      result,
+      'remove_object',
+      fileEntity ? (statusOfEntity(fileEntity) ?? 'deleted') : '-',
+    );
     if (allowed) m.objects.delete(objectKey(object.bucketId, object.name));
   }
   toString(): string {

@@ -2,12 +2,14 @@
 import { type SqlClient } from '../../support/db.js';
 import {
   applyEvent,
+  deleteEntity,
   filesOf,
   objectKey,
   statusOfEntity,
   type LifecycleModel,
 } from '../../support/model-lifecycle.js';
-import { type Real, count, LifecycleCommand, deleteEntity } from './base.js';
+import { literal } from '../sql.js';
+import { type Real, count, LifecycleCommand } from './base.js';
 
 /**
  * Time travel: every timestamp in the database moves `hours` into the past (as the superuser,
@@ -27,14 +29,18 @@ export class AdvanceClockCommand extends LifecycleCommand {
   }
 }
 
-const shiftSql = new WeakMap<SqlClient, string[]>();
+const shiftReady = new WeakSet<SqlClient>();
 
+/**
+ * `property_test.shift_timestamps(hours)`: one UPDATE per table with timestamps (the lifecycle's
+ * data tables and storage.objects), generated from the catalog once per database, so a shift is
+ * one round trip with cached plans.
+ */
 export async function shiftTimestamps(db: SqlClient, hours: number): Promise<void> {
-  let statements = shiftSql.get(db);
-  if (!statements) {
+  if (!shiftReady.has(db)) {
     const { rows } = await db.query<{ sql: string }>(`
       select format('update %I.%I set %s', table_schema, table_name,
-                    string_agg(format('%1$I = %1$I - make_interval(hours => $1)', column_name), ', ')) as sql
+                    string_agg(format('%1$I = %1$I - make_interval(hours => p_hours)', column_name), ', ')) as sql
       from information_schema.columns
       where data_type = 'timestamp with time zone'
         and ((table_schema = 'upload_lifecycle'
@@ -42,13 +48,18 @@ export async function shiftTimestamps(db: SqlClient, hours: number): Promise<voi
              or (table_schema = 'storage' and table_name = 'objects'))
         and (table_schema, table_name) in (select schemaname, tablename from pg_tables)
       group by table_schema, table_name`);
-    statements = rows.map((r) => r.sql);
-    shiftSql.set(db, statements);
+    await db.exec(`create schema if not exists property_test;
+      create or replace function property_test.shift_timestamps(p_hours integer) returns void
+      language plpgsql as $$
+      begin
+        perform set_config('session_replication_role', 'replica', true);
+        ${rows.map((r) => `${r.sql};`).join('\n        ')}
+        perform set_config('session_replication_role', 'origin', true);
+      end
+      $$;`);
+    shiftReady.add(db);
   }
-  await db.transaction(async (tx) => {
-    await tx.query(`set local session_replication_role = replica`);
-    for (const statement of statements) await tx.query(statement, [hours]);
-  });
+  await db.exec(`select property_test.shift_timestamps(${literal(hours)})`);
 }
 
 export class SweepCommand extends LifecycleCommand {
@@ -64,12 +75,16 @@ export class SweepCommand extends LifecycleCommand {
   }
 }
 
+/** `sweep_state.orphan_grace` of 0031: an object without a file row is an orphan after an hour. */
+const ORPHAN_GRACE_HOURS = 1;
+
 /**
- * The sweep's model (DESIGN.md §2 "Failure and recovery", 0031): drafts older than draft_ttl are
- * deleted; `uploading` rows idle past upload_ttl — no status change, file registration or object
- * write within it — take `fail` with reason `expired`; failed rows older than failed_ttl are
- * deleted. Orphaned objects are only queued for the Storage API, so they stay in the model.
- * TTLs are the defaults of 0003 (1 day, 1 day, 7 days).
+ * The sweep's model (DESIGN.md §2 "Failure and recovery", 0031), with each kind's TTLs as the
+ * admins left them: drafts older than draft_ttl are deleted (reason draft_expired); `uploading`
+ * rows idle past upload_ttl — no status change, file registration or object write within it —
+ * take `fail` with reason `expired`; failed rows older than failed_ttl are deleted (reason
+ * failed_expired). Objects without a file row, written at least the grace ago, are queued as
+ * orphans (only queued: they stay until a worker removes them).
  */
 async function applySweep(m: LifecycleModel, r: Real): Promise<void> {
   if (!r.sweep) throw new Error('sweep command ran with the sweep switched off');
@@ -77,16 +92,23 @@ async function applySweep(m: LifecycleModel, r: Real): Promise<void> {
   const idle = (since: number, ttl: number) => m.clock - since >= ttl;
   for (const entity of m.entities) {
     const status = statusOfEntity(entity);
-    if (status === 'draft' && idle(entity.statusSince, 24)) deleteEntity(m, entity);
-    else if (status === 'uploading' && idle(entity.statusSince, 24)) {
+    const kind = entity.kind;
+    if (status === 'draft' && idle(entity.statusSince, kind.draftTtl))
+      deleteEntity(m, entity, 'draft_expired');
+    else if (status === 'uploading' && idle(entity.statusSince, kind.uploadTtl)) {
       const files = filesOf(m, entity.id);
       const quiet =
-        files.every((f) => idle(f.createdAt, 24)) &&
+        files.every((f) => idle(f.createdAt, kind.uploadTtl)) &&
         files.every((f) => {
           const o = m.objects.get(objectKey(f.bucketId, f.objectPath));
-          return !o || idle(o.writtenAt, 24);
+          return !o || idle(o.writtenAt, kind.uploadTtl);
         });
       if (quiet) applyEvent(m, entity, { type: 'fail', reason: 'expired' });
-    } else if (status === 'failed' && idle(entity.statusSince, 24 * 7)) deleteEntity(m, entity);
+    } else if (status === 'failed' && idle(entity.statusSince, kind.failedTtl))
+      deleteEntity(m, entity, 'failed_expired');
   }
+  const registered = new Set(m.files.map((f) => objectKey(f.bucketId, f.objectPath)));
+  for (const [key, o] of m.objects)
+    if (!registered.has(key) && !m.outbox.has(key) && idle(o.writtenAt, ORPHAN_GRACE_HOURS))
+      m.outbox.set(key, 'orphan');
 }
