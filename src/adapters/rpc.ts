@@ -54,6 +54,9 @@ export function rpcMethods(call: RpcCaller): RpcMethods {
     failUpload: (entityId, reason = 'client_error') => state('fail_upload', { entity_id: entityId, reason }),
     retryUpload: (entityId) => state('retry_upload', { entity_id: entityId }),
     getUploadState: (entityId) => state('get_upload_state', { entity_id: entityId }),
+    deleteUpload: async (entityId) => {
+      await call('delete_upload', { entity_id: entityId });
+    },
   };
 }
 

@@ -131,6 +131,8 @@ export interface Backend {
   failUpload(entityId: string, reason?: string): Promise<UploadState>;
   retryUpload(entityId: string): Promise<UploadState>;
   getUploadState(entityId: string): Promise<UploadState>;
+  /** `delete_upload`: deletes an own upload that is not completed; its objects are queued for removal. */
+  deleteUpload(entityId: string): Promise<void>;
 }
 
 /** Storage's stable error codes (the `code`/`error` of its JSON answers). */

@@ -130,6 +130,8 @@ export interface UploadContext {
   halted: boolean;
   /** CANCEL arrived while a call was in flight: cancel once it answers, if still running. */
   cancelRequested: boolean;
+  /** DISCARD arrived while a call was in flight: delete once it answers, unless completed. */
+  discardRequested: boolean;
   failureReason: string | null;
   options: UploadOptions;
 }
@@ -233,6 +235,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         !context.files.some((f) => f.status === 'error') &&
         checkFiles(context.files, context.requirements, { complete: true }) === null,
       cancelRequested: ({ context }) => context.cancelRequested,
+      discardRequested: ({ context }) => context.discardRequested,
+      entityGone: ({ event }) => isCode('UL003')(event),
       needsRegistration: ({ context }) => unregistered(context.files).length > 0,
       needsRemoval: ({ context }) => context.removals.some((r) => r.fileId !== null),
       readyToFinalize: ({ context }) =>
@@ -349,6 +353,33 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
       }),
       deferCancel: assign({ cancelRequested: true }),
+      deferDiscard: assign({ discardRequested: true }),
+      /** Discarded: the files and their bytes are forgotten (transfers stopped on leaving uploading). */
+      forgetFiles: enqueueActions(({ context, enqueue, system }) => {
+        const bytes = bytesOf(system);
+        for (const f of context.files) {
+          enqueue.stopChild(transferId(f.key));
+          enqueue.cancel(retryTimerId(f.key));
+          bytes.delete(f.key);
+        }
+        enqueue.assign({
+          files: [],
+          removals: [],
+          error: null,
+          discardRequested: false,
+          cancelRequested: false,
+          idempotencyKey: null,
+          status: null,
+        });
+      }),
+      /** Completed before a deferred DISCARD could run: a completed upload is final; say so, typed. */
+      dropStaleDiscard: enqueueActions(({ context, enqueue }) => {
+        if (!context.discardRequested) return;
+        enqueue.assign({
+          discardRequested: false,
+          error: refusal('DISCARD', 'completed', 'the upload completed before it could be discarded'),
+        });
+      }),
       /** Arrived somewhere a deferred CANCEL no longer applies: say so, typed. */
       dropStaleCancel: enqueueActions(({ context, enqueue }, params: { phase: UploadPhase }) => {
         if (!context.cancelRequested) return;
@@ -609,6 +640,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       syncFailures: 0,
       halted: false,
       cancelRequested: false,
+      discardRequested: false,
       failureReason: null,
       options: {
         concurrency: Math.max(1, input?.concurrency ?? 3),
@@ -619,9 +651,15 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
     states: {
       idle: {
         meta: { status: null } satisfies UploadStateMeta,
-        always: { guard: 'hasEntity', target: 'loading' },
+        always: [
+          { guard: 'hasEntity', target: 'loading' },
+          // A deferred DISCARD whose create was refused: there is nothing in the database.
+          { guard: 'discardRequested', target: 'discarded', actions: 'forgetFiles' },
+        ],
         on: {
           ...refusals('idle'),
+          // No entity yet: nothing to delete, only local files to forget.
+          DISCARD: { target: 'discarded', actions: 'forgetFiles' },
           CREATE: [
             { guard: 'noKind', actions: 'refuseNoKind' },
             { guard: 'startRequested', target: 'creating.withFiles', actions: 'startCreate' },
@@ -692,14 +730,17 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
       draft: {
         meta: { status: 'draft' } satisfies UploadStateMeta,
         entry: { type: 'dropStaleCancel', params: { phase: 'draft' } },
+        always: { guard: 'discardRequested', target: 'discarding' },
         on: {
           ...refusals('draft'),
+          DISCARD: { target: 'discarding' },
           START: [
             { guard: 'readyToStart', target: 'starting', actions: 'clearError' },
             { actions: 'refuseStart' },
@@ -736,6 +777,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
@@ -743,11 +785,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         meta: { status: 'uploading' } satisfies UploadStateMeta,
         entry: 'schedule',
         exit: 'stopTransfers',
-        always: {
-          guard: 'cancelRequested',
-          target: 'cancelling',
-          actions: assign({ cancelRequested: false }),
-        },
+        always: [
+          { guard: 'discardRequested', target: 'discarding' },
+          { guard: 'cancelRequested', target: 'cancelling', actions: assign({ cancelRequested: false }) },
+        ],
         initial: 'running',
         states: {
           running: {
@@ -829,6 +870,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { actions: 'refuseFinalize' },
           ],
           CANCEL: { target: 'cancelling' },
+          // delete_upload accepts an uploading row; leaving `uploading` aborts the transfers.
+          DISCARD: { target: 'discarding' },
         },
       },
       finalizing: {
@@ -883,12 +926,17 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         on: {
           ...refusals('finalizing'),
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
       completed: {
         meta: { status: 'completed' } satisfies UploadStateMeta,
-        entry: ['dropStaleRemovals', { type: 'dropStaleCancel', params: { phase: 'completed' } }],
+        entry: [
+          'dropStaleRemovals',
+          { type: 'dropStaleCancel', params: { phase: 'completed' } },
+          'dropStaleDiscard',
+        ],
         on: refusals('completed'),
       },
       cancelling: {
@@ -903,6 +951,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('cancelling'),
+          DISCARD: { actions: 'deferDiscard' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           ...ATTACH_SOURCES,
@@ -919,6 +968,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('failing'),
+          DISCARD: { actions: 'deferDiscard' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           ...ATTACH_SOURCES,
@@ -927,8 +977,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       failed: {
         meta: { status: 'failed' } satisfies UploadStateMeta,
         entry: { type: 'dropStaleCancel', params: { phase: 'failed' } },
+        always: { guard: 'discardRequested', target: 'discarding' },
         on: {
           ...refusals('failed'),
+          DISCARD: { target: 'discarding' },
           RETRY: { target: 'retrying', actions: 'clearError' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
@@ -961,6 +1013,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
@@ -983,13 +1036,16 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
       suspended: {
         meta: { status: null, observed: true } satisfies UploadStateMeta,
+        always: { guard: 'discardRequested', target: 'discarding' },
         on: {
           ...refusals('suspended'),
+          DISCARD: { target: 'discarding', actions: 'clearError' },
           RESUME: [
             { guard: 'knownSources', target: 'loading', actions: 'attachSources' },
             { actions: 'refuseUnknownSources' },
@@ -998,6 +1054,29 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_REMOVE,
           CANCEL: { target: 'cancelling', actions: 'clearError' },
         },
+      },
+      // Deleting the row (`delete_upload`); the database queues its objects for removal.
+      discarding: {
+        meta: { status: null } satisfies UploadStateMeta,
+        entry: assign({ discardRequested: false, cancelRequested: false }),
+        invoke: {
+          id: 'deleteUpload',
+          src: 'deleteUpload',
+          input: ({ context }) => ({ entityId: context.entityId! }),
+          onDone: { target: 'discarded', actions: 'forgetFiles' },
+          onError: [
+            // Already gone (a lost answer repeated, or the sweep deleted it): discarded all the same.
+            { guard: 'entityGone', target: 'discarded', actions: 'forgetFiles' },
+            // Refused (UL005: completed meanwhile) or unanswered: read where it is, error kept.
+            { target: 'loading', actions: 'recordError' },
+          ],
+        },
+        on: refusals('discarding'),
+      },
+      // The entity is deleted (or never existed): like `completed`, every later event is refused.
+      discarded: {
+        meta: { status: null } satisfies UploadStateMeta,
+        on: refusals('discarded'),
       },
     },
   });

@@ -69,6 +69,12 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   random?: () => number;
   /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
   clock?: ActorOptions<UploadMachine>['clock'];
+  /**
+   * XState's inspection observer, given to every actor the store creates (also after a restart):
+   * `createBrowserInspector().inspect` from `@statelyai/inspect` shows the live upload actor and
+   * its transfer children in Stately's inspector. Any `(event) => void` observer works.
+   */
+  inspect?: ActorOptions<UploadMachine>['inspect'];
   onCompleted?: (output: UploadOutput) => void;
   onSettled?: (settlement: UploadSettlement) => void;
 }
@@ -150,10 +156,13 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     ...(options.retry !== undefined && { retry: options.retry }),
   };
   const restored = entityId === undefined ? readPersisted(storage, persistKey) : undefined;
-  const withClock = clock ? { clock } : {};
+  const actorOptions = {
+    ...(clock && { clock }),
+    ...(options.inspect && { inspect: options.inspect }),
+  };
   let actor = createActor(
     machine,
-    restored ? { input, snapshot: restored, ...withClock } : { input, ...withClock },
+    restored ? { input, snapshot: restored, ...actorOptions } : { input, ...actorOptions },
   );
 
   let callbacks: Pick<UploadStoreOptions, 'onCompleted' | 'onSettled'> = {
@@ -231,7 +240,7 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
       actor = createActor(machine, {
         input,
         snapshot: persistUpload(previous.getPersistedSnapshot()),
-        ...withClock,
+        ...actorOptions,
       });
       adoptBytes(previous.system, actor.system);
       stopped = false;

@@ -107,6 +107,7 @@ const RPCS = [
   'failUpload',
   'retryUpload',
   'getUploadState',
+  'deleteUpload',
 ] as const;
 type Rpc = (typeof RPCS)[number];
 

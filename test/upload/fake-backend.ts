@@ -320,6 +320,13 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
         return snapshot(e);
       }),
     getUploadState: (entityId) => call('getUploadState', [entityId], () => snapshot(entity(entityId))),
+    deleteUpload: (entityId) =>
+      call('deleteUpload', [entityId], () => {
+        const e = entity(entityId);
+        if (e.state.status === 'completed') throw new NotAcceptingError({ message: 'completed' });
+        for (const f of e.state.files) objects.delete(f.objectPath);
+        entities.delete(entityId);
+      }),
   } satisfies Backend;
 
   return {
