@@ -61,7 +61,9 @@ describe('the embedded (PGlite) quick start', { timeout: 30_000 }, () => {
 
     expect(error).toBeInstanceOf(UnknownUserError);
     expect(error).toMatchObject({ code: 'UL000', sqlstate: '23503' });
-    expect((error as Error).message).toBe(`user ${stranger} does not exist in auth.users, so it cannot own an upload`);
+    expect((error as Error).message).toBe(
+      `user ${stranger} does not exist in auth.users, so it cannot own an upload`,
+    );
     expect((error as UnknownUserError).hint).toContain('insert into auth.users');
   });
 

@@ -16,7 +16,11 @@ const pdf = (size = 100) => new Blob([new Uint8Array(size)], { type: 'applicatio
 const inPhase = (phase: string) => (s: UploadSnapshot) => selectPhase(s) === phase;
 
 function start(fake: FakeBackend) {
-  const machine = createUploadMachine({ backend: fake.backend, random: () => 0.5, generateId: () => 'key-1' });
+  const machine = createUploadMachine({
+    backend: fake.backend,
+    random: () => 0.5,
+    generateId: () => 'key-1',
+  });
   const actor = createActor(machine, {
     clock: new SimulatedClock(),
     input: {
@@ -179,7 +183,10 @@ describe('DISCARD', { timeout: 10_000 }, () => {
     fake.fail('deleteUpload', networkError(new Error('reset')));
 
     actor.send({ type: 'DISCARD' });
-    const back = await waitFor(actor, (s) => selectPhase(s) === 'draft' && fake.count('getUploadState') === 1);
+    const back = await waitFor(
+      actor,
+      (s) => selectPhase(s) === 'draft' && fake.count('getUploadState') === 1,
+    );
     expect(back.context.error).toMatchObject({ name: 'StorageTransferError', retryable: true });
     expect(fake.entities.has('e1')).toBe(true);
 
