@@ -1042,7 +1042,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       },
       suspended: {
         meta: { status: null, observed: true } satisfies UploadStateMeta,
-        always: { guard: 'discardRequested', target: 'discarding' },
+        // A deferred DISCARD waits here like a deferred CANCEL: RESUME reads the entity and it
+        // applies; DISCARD applies at once.
         on: {
           ...refusals('suspended'),
           DISCARD: { target: 'discarding', actions: 'clearError' },
@@ -1058,7 +1059,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       // Deleting the row (`delete_upload`); the database queues its objects for removal.
       discarding: {
         meta: { status: null } satisfies UploadStateMeta,
-        entry: assign({ discardRequested: false, cancelRequested: false }),
+        // A CANCEL deferred before stays requested: if the delete fails, it still applies.
+        entry: assign({ discardRequested: false }),
         invoke: {
           id: 'deleteUpload',
           src: 'deleteUpload',
@@ -1068,7 +1070,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             // Already gone (a lost answer repeated, or the sweep deleted it): discarded all the same.
             { guard: 'entityGone', target: 'discarded', actions: 'forgetFiles' },
             // Refused (UL005: completed meanwhile) or unanswered: read where it is, error kept.
-            { target: 'loading', actions: 'recordError' },
+            // Auto-finalize waits for an explicit FINALIZE: a discarded upload must not complete
+            // on its own because the delete went unanswered. DISCARD again deletes it.
+            { target: 'loading', actions: ['recordError', assign({ halted: true })] },
           ],
         },
         on: refusals('discarding'),

@@ -42,7 +42,7 @@ import type { SnapshotStorage, UploadStore } from '../../src/react/upload-store.
 import { resetDb, createUser, type SqlClient } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { MODEL_KINDS, MODEL_USERS } from '../support/model-lifecycle.js';
-import { checkDatabaseInvariants, readState } from '../property/invariants.js';
+import { VISIBILITY_HELPER_SQL, checkDatabaseInvariants, readState } from '../property/invariants.js';
 
 export const CLIENT_DEFAULT_SEED = 20_261_201;
 
@@ -121,6 +121,11 @@ function fail(message: string): never {
 /** Declares the owner and the kinds (once per database). */
 export async function prepareClientDatabase(db: SqlClient): Promise<void> {
   await resetDb(db);
+  // readState() reads through the property suite's test-only helpers.
+  await db.exec(VISIBILITY_HELPER_SQL);
+  await db.exec(`
+    create table if not exists property_test.run (events_after bigint not null);
+    insert into property_test.run select 0 where not exists (select 1 from property_test.run);`);
   await createUser(db, OWNER);
   for (const k of [KIND, OTHER_KIND]) {
     await defineKind(db, {
@@ -291,6 +296,10 @@ export interface ClientReal {
   everAdded: Set<string>;
   /** CANCEL accepted (not refused) and not yet honoured by `failed`. */
   cancelIntent: boolean;
+  /** DISCARD accepted (not refused) and not yet honoured by `discarded` nor answered by a refusal. */
+  discardIntent: boolean;
+  /** Entities the machine said it discarded: gone from the database for good. */
+  discarded: Set<string>;
   /** The kind the user asked the entity to be (null after a restart by id: whatever it is). */
   requestedKind: string | null;
   /** Set by the subscription when the machine said completed and the database did not agree etc. */
@@ -323,7 +332,22 @@ function attach(real: ClientReal, store: UploadStore): void {
 
 /** Watches every snapshot of the current actor for what must never be seen, even for a moment. */
 function watch(real: ClientReal): void {
+  let previous: string | null = null;
   real.store.actor.subscribe((snapshot) => {
+    const phase = selectPhase(snapshot);
+    if (phase === 'completed' && real.discardIntent) {
+      const stale = snapshot.context.error?.message.startsWith('DISCARD is not accepted while completed');
+      if (!stale) real.violation ??= 'completed although a DISCARD was accepted (and not reported stale)';
+    }
+    if (phase === 'discarded') {
+      real.discardIntent = false;
+      if (snapshot.context.entityId !== null) real.discarded.add(snapshot.context.entityId);
+    }
+    // delete_upload went unanswered or was refused: the machine reads the entity and says why;
+    // the discard did not happen, and the user sends it again.
+    if (previous === 'discarding' && phase === 'loading') real.discardIntent = false;
+    if (snapshot.context.error?.message.startsWith('DISCARD is not accepted')) real.discardIntent = false;
+    previous = phase;
     if (selectPhase(snapshot) === 'completed' && real.cancelIntent) {
       const stale = snapshot.context.error?.message.startsWith('CANCEL is not accepted while completed');
       if (!stale) real.violation ??= 'completed although a CANCEL was accepted (and not reported stale)';
@@ -439,7 +463,24 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   // 6. the database
   const state = await readState(real.db);
   checkDatabaseInvariants(state);
-  if (ctx.entityId !== null) {
+  // 7. a discarded entity is gone, and stays gone
+  for (const id of real.discarded) {
+    if (state.entities.some((e) => e.id === id)) fail(`discarded entity ${id} is still in the database`);
+  }
+  if (phase === 'discarded') {
+    if (ctx.files.length > 0) fail(`discarded with ${ctx.files.length} file(s) still listed`);
+    if (ctx.entityId !== null && !real.discarded.has(ctx.entityId))
+      fail(`discarded ${ctx.entityId} was never seen being discarded`);
+  } else if (
+    ctx.entityId !== null &&
+    real.discarded.has(ctx.entityId) &&
+    !state.entities.some((e) => e.id === ctx.entityId)
+  ) {
+    // A page restarted by the id of an entity it had discarded: reading it (perhaps held by a
+    // slow network), or suspended (it said UL003: not found); never a phase that claims a row.
+    if (phase !== 'loading' && phase !== 'suspended')
+      fail(`restarted on discarded ${ctx.entityId}: ${phase} with ${JSON.stringify(ctx.error)}`);
+  } else if (ctx.entityId !== null) {
     const row = state.entities.find((e) => e.id === ctx.entityId);
     if (!row) fail(`the machine's entity ${ctx.entityId} does not exist`);
     if (ctx.status !== null && row.kind !== ctx.kind) {
@@ -650,7 +691,7 @@ class Create extends ClientCommand {
 class UserEventCommand extends ClientCommand {
   /** `slow`: on a slow network — the call this event makes is still in flight when the next command comes. */
   constructor(
-    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE',
+    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE' | 'DISCARD',
     readonly slow = false,
   ) {
     super();
@@ -667,6 +708,11 @@ class UserEventCommand extends ClientCommand {
       real.requestedKind = before.context.kind ?? KIND.kind;
     }
     if (this.type === 'CANCEL' && policyOf(phase).CANCEL !== 'refuse') real.cancelIntent = true;
+    if (this.type === 'DISCARD' && policyOf(phase).DISCARD !== 'refuse') {
+      const now = selectPhase(snapshotOf(real));
+      // Handled at once without an entity (idle): already discarded; otherwise pending.
+      if (now !== 'discarded') real.discardIntent = true;
+    }
   }
   toString() {
     return this.slow ? `${this.type}(slow)` : this.type;
@@ -841,6 +887,7 @@ class NewUpload extends ClientCommand {
     real.storage.data.clear();
     real.removed.clear();
     real.cancelIntent = false;
+    real.discardIntent = false;
     real.requestedKind = null;
     attach(real, newStore(real));
   }
@@ -862,6 +909,7 @@ class RestartById extends ClientCommand {
     real.storage.data.clear();
     real.removed.clear();
     real.cancelIntent = false;
+    real.discardIntent = false;
     real.requestedKind = null;
     attach(real, newStore(real, entityId));
   }
@@ -930,6 +978,8 @@ export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientRea
     fc.constant(null).map(() => new UserEventCommand('CANCEL')),
     fc.constant(null).map(() => new UserEventCommand('RETRY')),
     fc.constant(null).map(() => new UserEventCommand('FINALIZE')),
+    fc.constant(null).map(() => new UserEventCommand('DISCARD')),
+    fc.constant(null).map(() => new UserEventCommand('DISCARD', true)),
     fc.nat(5).map((pick) => new RetryFile(pick)),
     fc
       .constantFrom('sources' as const, 'sources' as const, 'none' as const, 'unknown' as const)
@@ -982,7 +1032,7 @@ async function checkLiveness(real: ClientReal): Promise<string> {
   }
   await checkInvariants(real);
   const phase = selectPhase(s);
-  const resting: UploadPhase[] = ['idle', 'draft', 'uploading', 'completed', 'failed', 'suspended'];
+  const resting: UploadPhase[] = ['idle', 'draft', 'uploading', 'completed', 'failed', 'suspended', 'discarded'];
   if (!resting.includes(phase)) fail(`rests in ${phase}`);
   if (phase === 'uploading' && s.context.error === null && s.context.options.autoFinalize) {
     fail(
@@ -1041,6 +1091,8 @@ export async function assertClientProperty(
           removed: new Set<string>(),
           everAdded: new Set<string>(),
           cancelIntent: false,
+          discardIntent: false,
+          discarded: new Set<string>(),
           requestedKind: null,
           violation: null,
           stats,
