@@ -6,6 +6,7 @@
  *                                 cancelling/failing → failed ─ retrying
  *   loading (by id, after a lost answer or a refusal) → whichever state the database reports
  *   suspended: a file needs its bytes again (a reload), or the database could not be read
+ *   DISCARD (any state but completed) → discarding (delete_upload) → discarded
  *
  * Each state declares in `meta.status` the database status it stands for; a contract test checks
  * that every status change the machine can make is a row of the lifecycle table. `completed` is
@@ -132,6 +133,11 @@ export interface UploadContext {
   cancelRequested: boolean;
   /** DISCARD arrived while a call was in flight: delete once it answers, unless completed. */
   discardRequested: boolean;
+  /**
+   * `delete_upload` was sent and no answer since showed the entity: if it turns out missing
+   * (UL003), the delete took effect and its answer was lost.
+   */
+  discardSent: boolean;
   failureReason: string | null;
   options: UploadOptions;
 }
@@ -237,6 +243,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       cancelRequested: ({ context }) => context.cancelRequested,
       discardRequested: ({ context }) => context.discardRequested,
       entityGone: ({ event }) => isCode('UL003')(event),
+      discardTookEffect: ({ context, event }) => context.discardSent && isCode('UL003')(event),
       needsRegistration: ({ context }) => unregistered(context.files).length > 0,
       needsRemoval: ({ context }) => context.removals.some((r) => r.fileId !== null),
       readyToFinalize: ({ context }) =>
@@ -277,7 +284,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
     actions: {
       recordError: assign({ error: ({ event }) => serializeError(errorOf(event)) }),
       clearError: assign({ error: null }),
-      recordDatabase: assign(({ event }) => fromDatabase(stateOf(event))),
+      recordDatabase: assign(({ event }) => ({ ...fromDatabase(stateOf(event)), discardSent: false })),
       applyAnswer: assign(({ context, event, system }) => {
         const bytes = bytesOf(system);
         return applyState(context.files, context.removals, stateOf(event), (key) => bytes.has(key));
@@ -367,6 +374,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           removals: [],
           error: null,
           discardRequested: false,
+          discardSent: false,
           cancelRequested: false,
           idempotencyKey: null,
           status: null,
@@ -641,6 +649,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       halted: false,
       cancelRequested: false,
       discardRequested: false,
+      discardSent: false,
       failureReason: null,
       options: {
         concurrency: Math.max(1, input?.concurrency ?? 3),
@@ -1029,7 +1038,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
             { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           ],
-          onError: { target: 'suspended', actions: 'recordError' },
+          onError: [
+            // The delete's answer was lost, and the entity is gone: it was discarded.
+            { guard: 'discardTookEffect', target: 'discarded', actions: 'forgetFiles' },
+            { target: 'suspended', actions: 'recordError' },
+          ],
         },
         on: {
           ...refusals('loading'),
@@ -1060,7 +1073,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       discarding: {
         meta: { status: null } satisfies UploadStateMeta,
         // A CANCEL deferred before stays requested: if the delete fails, it still applies.
-        entry: assign({ discardRequested: false }),
+        entry: assign({ discardRequested: false, discardSent: true }),
         invoke: {
           id: 'deleteUpload',
           src: 'deleteUpload',

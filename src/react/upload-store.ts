@@ -183,7 +183,9 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
   function persist(snapshot: UploadSnapshot): void {
     if (!storage || !persistKey) return;
     try {
-      if (selectPhase(snapshot) === 'completed') storage.removeItem(persistKey);
+      // Over for good: nothing to resume after a reload.
+      const phase = selectPhase(snapshot);
+      if (phase === 'completed' || phase === 'discarded') storage.removeItem(persistKey);
       else storage.setItem(persistKey, JSON.stringify(persistUpload(actor.getPersistedSnapshot())));
     } catch {
       // Quota or privacy mode: resuming after a reload is a convenience, never a failure.

@@ -239,23 +239,26 @@ describe('state stories in Chromium', () => {
     { timeout: 180_000 },
     async () => {
       const page = await harness.openStory('demo-live-upload--in-stately');
-      const inspector = await page.waitForEvent('popup', { timeout: LONG });
-      // No network in CI: the inspector's page is answered here, and it says it is connected.
-      await inspector.route('https://stately.ai/**', (route) =>
+      // No network in CI: the inspector's page is answered here, and it says it is connected. The
+      // window opens once PGlite is up, seconds after the story loads, so the route is in place.
+      await page.context().route('https://stately.ai/**', (route) =>
         route.fulfill({
           contentType: 'text/html',
-          body: `<script>
+          body: `<!doctype html><script>
             window.received = [];
             addEventListener('message', (e) => window.received.push(e.data));
+            window.hasOpener = !!opener;
             opener.postMessage({ type: '@statelyai.connected' }, '*');
           </script>`,
         }),
       );
-      await inspector.goto('https://stately.ai/inspect');
+      const inspector = await page.waitForEvent('popup', { timeout: LONG });
+      await inspector.waitForLoadState();
       await page.getByTestId('demo-ready').waitFor({ timeout: LONG });
       await page.getByRole('button', { name: 'Add sample files' }).click();
       await page.getByRole('button', { name: 'Create draft' }).click();
       await waitForText(page, 'db-status', 'draft');
+      require('node:fs').writeFileSync('/tmp/inspector-debug.json', await inspector.evaluate(() => JSON.stringify((window as any).received.map((m: any) => [m.type, m.name, m.parentId]))));
       await inspector.waitForFunction(
         () =>
           (window as unknown as { received: { type: string; name?: string }[] }).received.some(
