@@ -91,7 +91,7 @@ describe('the published package', { timeout: 180_000 }, () => {
     });
   });
 
-  it("TypeScript's classic `node` resolution (no `exports`) finds every subpath's types", async () => {
+  it("TypeScript's classic node resolution (no exports map) finds every subpath's types", async () => {
     const dir = join(project, 'classic-node');
     await mkdir(dir, { recursive: true });
     await writeFile(

@@ -24,9 +24,7 @@ export interface DemoInspector {
  * ```
  */
 export function demoInspector(options: { open: boolean; url?: string }): DemoInspector {
-  const stately = options.open
-    ? createBrowserInspector(options.url ? { url: options.url } : {})
-    : null;
+  const stately = options.open ? createBrowserInspector(options.url ? { url: options.url } : {}) : null;
   const listeners = new Set<() => void>();
   let seen = 0;
   return {

@@ -247,7 +247,6 @@ describe('state stories in Chromium', () => {
           body: `<!doctype html><script>
             window.received = [];
             addEventListener('message', (e) => window.received.push(e.data));
-            window.hasOpener = !!opener;
             opener.postMessage({ type: '@statelyai.connected' }, '*');
           </script>`,
         }),
@@ -258,7 +257,6 @@ describe('state stories in Chromium', () => {
       await page.getByRole('button', { name: 'Add sample files' }).click();
       await page.getByRole('button', { name: 'Create draft' }).click();
       await waitForText(page, 'db-status', 'draft');
-      require('node:fs').writeFileSync('/tmp/inspector-debug.json', await inspector.evaluate(() => JSON.stringify((window as any).received.map((m: any) => [m.type, m.name, m.parentId]))));
       await inspector.waitForFunction(
         () =>
           (window as unknown as { received: { type: string; name?: string }[] }).received.some(

@@ -1037,7 +1037,15 @@ async function checkLiveness(real: ClientReal): Promise<string> {
   }
   await checkInvariants(real);
   const phase = selectPhase(s);
-  const resting: UploadPhase[] = ['idle', 'draft', 'uploading', 'completed', 'failed', 'suspended', 'discarded'];
+  const resting: UploadPhase[] = [
+    'idle',
+    'draft',
+    'uploading',
+    'completed',
+    'failed',
+    'suspended',
+    'discarded',
+  ];
   if (!resting.includes(phase)) fail(`rests in ${phase}`);
   if (phase === 'uploading' && s.context.error === null && s.context.options.autoFinalize) {
     fail(
