@@ -13,7 +13,7 @@
  * const machine = createUploadMachine({ backend });
  * ```
  */
-import { withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
+import { namedCall, withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
 import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
 import { UnknownUserError, toUploadLifecycleError } from '../errors.js';
 import { abortError, storageError, type Backend } from './backend.js';
@@ -76,14 +76,9 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
     withActor(sql, { role: 'authenticated', userId: userId() }, fn);
 
   const rpc = rpcMethods(async (fn, args) => {
-    const names = Object.keys(args);
-    const call = `select public.${fn}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`;
-    const values = names.map((n) => {
-      const v = args[n];
-      return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-    });
+    const { text, values } = namedCall(fn, args);
     try {
-      const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(call, values));
+      const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(text, values));
       return rows[0]?.result;
     } catch (error) {
       throw isMissingOwner(error) ? unknownUser(userId(), error) : toUploadLifecycleError(error);
