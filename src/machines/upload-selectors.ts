@@ -76,9 +76,16 @@ export function selectIsBusy(snapshot: UploadSnapshot): boolean {
       )
     );
   }
-  return ['creating', 'starting', 'finalizing', 'cancelling', 'failing', 'retrying', 'loading'].includes(
-    phase,
-  );
+  return [
+    'creating',
+    'starting',
+    'finalizing',
+    'cancelling',
+    'failing',
+    'retrying',
+    'loading',
+    'discarding',
+  ].includes(phase);
 }
 
 /** A persisted upload snapshot: plain JSON, safe for localStorage. */

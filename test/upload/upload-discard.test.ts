@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { SimulatedClock, createActor, waitFor } from 'xstate';
 import { createUploadMachine } from '../../src/machines/upload.js';
-import { selectPhase, type UploadSnapshot } from '../../src/machines/upload-selectors.js';
+import { selectIsBusy, selectPhase, type UploadSnapshot } from '../../src/machines/upload-selectors.js';
 import { networkError } from '../../src/adapters/backend.js';
 import { EntityNotFoundError } from '../../src/errors.js';
 import { createFakeBackend, type FakeBackend } from './fake-backend.js';
@@ -51,7 +51,9 @@ describe('DISCARD', { timeout: 10_000 }, () => {
     const { actor, phases } = await toDraft(fake);
 
     actor.send({ type: 'DISCARD' });
+    expect(selectIsBusy(actor.getSnapshot())).toBe(true); // delete_upload is on its way
     const discarded = await waitFor(actor, inPhase('discarded'));
+    expect(selectIsBusy(discarded)).toBe(false);
 
     expect(phases.slice(-2)).toEqual(['discarding', 'discarded']);
     expect(fake.count('deleteUpload')).toBe(1);
