@@ -277,6 +277,13 @@ export {
   type StorageAdminClient,
 } from './storage-deletions.js';
 export { createDrainHandler, type DrainHandlerOptions } from './drain-handler.js';
+export {
+  createShareHandler,
+  getSharedDownloads,
+  type ShareHandlerOptions,
+  type SharedDownloads,
+} from './share-handler.js';
+export { signDownloads } from './signed-urls.js';
 
 // For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
 // "call this function with named arguments", and the parsers of the RPCs' answers.
