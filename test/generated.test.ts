@@ -8,6 +8,7 @@ import {
   LIFECYCLE_SQL_PATH,
   SCHEMA_DOC_PATH,
   SQL_BUNDLE_PATH,
+  UPLOAD_EVENTS_DOC_PATH,
   renderGeneratedFiles,
 } from '../src/codegen/generated-files.js';
 import { renderLifecycleSql } from '../src/codegen/lifecycle-sql.js';
@@ -26,6 +27,7 @@ describe('generated files', () => {
         LIFECYCLE_SQL_PATH,
         SCHEMA_DOC_PATH,
         SQL_BUNDLE_PATH,
+        UPLOAD_EVENTS_DOC_PATH,
       ].sort(),
     );
     for (const [path, content] of files) {

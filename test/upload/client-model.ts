@@ -39,8 +39,8 @@ import * as selectors from '../../src/machines/upload-selectors.js';
 import type { UploadSnapshot } from '../../src/machines/upload-selectors.js';
 import * as uploadStore from '../../src/react/upload-store.js';
 import type { SnapshotStorage, UploadStore } from '../../src/react/upload-store.js';
-import { resetDb, createUser, type SqlClient } from '../support/db.js';
-import { defineKind } from '../support/fixtures.js';
+import type { SqlClient } from '../support/db.js';
+import { prepareDatabase, resetForRun } from '../property/harness.js';
 import { MODEL_KINDS, MODEL_USERS } from '../support/model-lifecycle.js';
 import { checkDatabaseInvariants, readState } from '../property/invariants.js';
 
@@ -119,35 +119,12 @@ function fail(message: string): never {
   throw new ClientInvariantViolation(message);
 }
 
-/** Declares the owner and the kinds (once per database). */
+/**
+ * The database the client suite runs on: the same users, kinds and per-run reset as the database
+ * suite (`prepareDatabase`), so both read the database through the same helpers.
+ */
 export async function prepareClientDatabase(db: SqlClient): Promise<void> {
-  await resetDb(db);
-  await createUser(db, OWNER);
-  for (const k of [KIND, OTHER_KIND]) {
-    await defineKind(db, {
-      kind: k.kind,
-      bucketId: k.bucketId,
-      maxAttempts: k.maxAttempts,
-      requirements: k.requirements,
-    });
-  }
-}
-
-const resetSql = new WeakMap<SqlClient, string>();
-
-/** Empties what a run writes (entities, files, events, outbox, objects); kinds and users stay. */
-async function resetRun(db: SqlClient): Promise<void> {
-  let sql = resetSql.get(db);
-  if (!sql) {
-    const { rows } = await db.query<{ name: string }>(`
-      select format('%I.%I', schemaname, tablename) as name from pg_tables
-      where (schemaname = 'upload_lifecycle'
-             and tablename not in ('transitions', 'entity_kinds', 'file_requirements'))
-         or (schemaname = 'storage' and tablename = 'objects')`);
-    sql = `truncate ${rows.map((r) => r.name).join(', ')} restart identity cascade`;
-    resetSql.set(db, sql);
-  }
-  await db.exec(sql);
+  await prepareDatabase(db);
 }
 
 type FaultWhen = 'before' | 'after';
@@ -1031,7 +1008,7 @@ export async function assertClientProperty(
       fc.commands(clientCommands(), { maxCommands: settings.maxCommands, size: 'large' }),
       async (cmds) => {
         runs++;
-        await resetRun(db);
+        await resetForRun(db);
         const faulty = createFaultyBackend(db);
         const base = {
           db,
