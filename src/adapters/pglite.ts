@@ -13,7 +13,7 @@
  * const machine = createUploadMachine({ backend });
  * ```
  */
-import { withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
+import { namedCall, withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
 import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
 import { toUploadLifecycleError } from '../errors.js';
 import { abortError, storageError, type FileDownload, type JourneyBackend } from './backend.js';
@@ -59,14 +59,9 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
     withActor(sql, { role: 'authenticated', userId: userId() }, fn);
 
   const rpc = rpcMethods(async (fn, args) => {
-    const names = Object.keys(args);
-    const call = `select public.${fn}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`;
-    const values = names.map((n) => {
-      const v = args[n];
-      return v !== null && typeof v === 'object' ? JSON.stringify(v) : v;
-    });
+    const { text, values } = namedCall(fn, args);
     try {
-      const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(call, values));
+      const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(text, values));
       return rows[0]?.result;
     } catch (error) {
       throw toUploadLifecycleError(error);

@@ -10,7 +10,7 @@
  * `fail_storage_deletions`. Failure is data: the report says what happened, nothing is thrown for
  * a storage error.
  */
-import { actAs, type SqlClient, type SqlTx } from '../db/client.js';
+import { withActor, type SqlClient, type SqlTx } from '../db/client.js';
 import { toUploadLifecycleError, type UploadLifecycleError } from '../errors.js';
 import { networkError, storageFailure } from './storage-errors.js';
 
@@ -243,10 +243,7 @@ export function createMemoryObjectStore(): EmbeddedObjectStore & {
 }
 
 function asService<T>(db: SqlClient, fn: (tx: SqlTx) => Promise<T>): Promise<T> {
-  return db.transaction(async (tx) => {
-    await actAs(tx, { role: 'service_role' });
-    return fn(tx);
-  });
+  return withActor(db, { role: 'service_role' }, fn);
 }
 
 /**

@@ -80,3 +80,24 @@ export function fromPglite(db: PgliteQueryable): SqlClient {
       db.transaction((tx) => fn({ query: (t, p) => tx.query(t, p) as never, exec: (t) => tx.exec(t) })),
   };
 }
+
+/**
+ * `select public.<fn>(name => $1, …)` with its values: a call by named arguments, the way
+ * PostgREST (and so supabase-js `rpc()`) calls a function. Objects and arrays go as JSON text.
+ *
+ * @example
+ * ```ts
+ * const { text, values } = namedCall('finalize_upload', { entity_id: id });
+ * await tx.query(text, values);
+ * ```
+ */
+export function namedCall(fn: string, args: Record<string, unknown>): { text: string; values: unknown[] } {
+  const names = Object.keys(args);
+  return {
+    text: `select public.${fn}(${names.map((n, i) => `${n} => $${i + 1}`).join(', ')}) as result`,
+    values: names.map((n) => {
+      const v = args[n];
+      return v !== null && typeof v === 'object' && !(v instanceof Date) ? JSON.stringify(v) : v;
+    }),
+  };
+}

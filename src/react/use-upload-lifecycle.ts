@@ -7,7 +7,7 @@
  * the initial state and starts nothing.
  */
 import { useEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
-import type { ByteSource } from '../adapters/backend.js';
+import type { ByteSource } from '../core/port.js';
 import type { UploadLifecycleError } from '../errors.js';
 import type { UploadStatus } from '../machines/lifecycle.js';
 import type { AddedFile } from '../machines/upload-files.js';

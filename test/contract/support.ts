@@ -4,6 +4,7 @@
  * supabase-js sends, so a renamed parameter fails here as it would in the browser.
  */
 import { as, createPgliteDb, type Actor, type SqlClient, type TestDb } from '../support/db.js';
+import { namedCall } from '../../src/db/client.js';
 import { writeStorageObject } from '../../src/db/storage-write.js';
 import type { UploadStatus } from '../../src/machines/lifecycle.js';
 
@@ -50,11 +51,6 @@ export interface RegisteredFileJson {
   file_key: string;
 }
 
-function encode(value: unknown): unknown {
-  if (value !== null && typeof value === 'object' && !(value instanceof Date)) return JSON.stringify(value);
-  return value;
-}
-
 /** Calls `public.<name>` with named arguments as `actor`; resolves to the function's result. */
 export async function rpc<T = UploadStateJson>(
   db: SqlClient,
@@ -62,14 +58,8 @@ export async function rpc<T = UploadStateJson>(
   name: string,
   args: Record<string, unknown> = {},
 ): Promise<T> {
-  const keys = Object.keys(args);
-  const call = `select public.${name}(${keys.map((k, i) => `${k} => $${i + 1}`).join(', ')}) as result`;
-  const { rows } = await as(db, actor, (tx) =>
-    tx.query<{ result: T }>(
-      call,
-      keys.map((k) => encode(args[k])),
-    ),
-  );
+  const { text, values } = namedCall(name, args);
+  const { rows } = await as(db, actor, (tx) => tx.query<{ result: T }>(text, values));
   return rows[0]!.result;
 }
 
