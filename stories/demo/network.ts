@@ -102,6 +102,8 @@ export function simulateNetwork(inner: Backend, initial: Partial<NetworkState> =
     failUpload: call((id, reason) => inner.failUpload(id, reason)),
     retryUpload: call((id) => inner.retryUpload(id)),
     getUploadState: call((id) => inner.getUploadState(id)),
+    deleteUpload: call((id) => inner.deleteUpload(id)),
+    listUploads: call((query) => inner.listUploads(query)),
   };
 
   return {
