@@ -16,7 +16,8 @@
 import { namedCall, withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
 import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
 import { UnknownUserError, toUploadLifecycleError } from '../errors.js';
-import { abortError, storageError, type Backend } from './backend.js';
+import { abortError, storageError, type FileDownload, type JourneyBackend } from './backend.js';
+import { downloadTargets, type DownloadTarget } from './downloads.js';
 import { rpcMethods, toBytes } from './rpc.js';
 
 export { applyMigrations, type ApplyMigrationsOptions } from '../db/migrate.js';
@@ -85,10 +86,40 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
     }
   });
 
+  /** The bytes of each target, with an object URL where the runtime has one (browsers, Node ≥ 16). */
+  const download = (targets: readonly DownloadTarget[]): FileDownload[] =>
+    targets.map((t) => {
+      const bytes = objects.get(`${t.bucketId}/${t.objectPath}`);
+      if (!bytes) {
+        throw storageError(404, {
+          statusCode: '404',
+          error: 'not_found',
+          message: `the bytes of file ${t.fileId} are not in this backend's object store`,
+        });
+      }
+      const url =
+        typeof URL.createObjectURL === 'function'
+          ? URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: t.mime }))
+          : '';
+      const { bucketId: _b, objectPath: _p, ...file } = t;
+      return { ...file, url, expiresAt: null, bytes };
+    });
+
   return {
     name: 'pglite',
     objects,
     ...rpc,
+    /**
+     * The bytes of an own completed upload's files (and an object URL for each: revoke it with
+     * `URL.revokeObjectURL` when done). UL005 for any other status, UL003 for another user's.
+     */
+    async getDownloadUrls(entityId) {
+      return download(downloadTargets(await rpc.getUploadState(entityId)));
+    },
+    /** The bytes of a shared upload's files, read through its token (as anon would). */
+    async getSharedDownloads(token: string) {
+      return download((await rpc.getSharedUpload(token)).files);
+    },
     async uploadObject(transfer) {
       if (transfer.signal.aborted) throw abortError();
       const bytes = await toBytes(transfer.body);
@@ -119,7 +150,10 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
       objects.set(`${transfer.bucketId}/${transfer.objectPath}`, bytes);
       transfer.onProgress?.(bytes.length, bytes.length);
     },
-  } satisfies Backend & { objects: ObjectStore };
+  } satisfies JourneyBackend & {
+    objects: ObjectStore;
+    getSharedDownloads(token: string): Promise<FileDownload[]>;
+  };
 }
 
 export type PgliteBackend = ReturnType<typeof createPgliteBackend>;

@@ -2,13 +2,15 @@
  * The RPC half of a Backend, written once over "call this function with these named arguments":
  * supabase-js `rpc()` and a SQL `select public.fn(name => $1, …)` are both such a caller.
  */
-import type { Backend, FileRegistration } from '../core/port.js';
+import type { FileRegistration, JourneyBackend } from '../core/port.js';
+import { parseSharedUpload, parseUploadPage, parseUploadShare } from './journey-answers.js';
 import { parseRegisteredFile, parseUploadState } from './upload-state.js';
 
 /** Calls a public RPC by name with named arguments; rejects with a typed error. */
 export type RpcCaller = (fn: string, args: Record<string, unknown>) => Promise<unknown>;
 
-export type RpcMethods = Omit<Backend, 'name' | 'uploadObject'>;
+/** Every method of a backend that is one RPC: all but the byte transfers (upload and download). */
+export type RpcMethods = Omit<JourneyBackend, 'name' | 'uploadObject' | 'getDownloadUrls'>;
 
 /** A file as the batch RPCs take it (`{key, slot, filename, size, mime, sha256}`). */
 function fileJson(file: FileRegistration) {
@@ -57,6 +59,26 @@ export function rpcMethods(call: RpcCaller): RpcMethods {
     deleteUpload: async (entityId) => {
       await call('delete_upload', { entity_id: entityId });
     },
+    listUploads: async (query = {}) =>
+      parseUploadPage(
+        await call('list_uploads', {
+          kind: query.kind ?? null,
+          status: query.status ?? null,
+          after: query.after ?? null,
+          page_size: query.limit ?? 20,
+        }),
+      ),
+    createShare: async (entityId, options = {}) => {
+      const expiresAt =
+        options.expiresAt instanceof Date ? options.expiresAt.toISOString() : options.expiresAt;
+      return parseUploadShare(
+        await call('create_upload_share', { entity_id: entityId, expires_at: expiresAt ?? null }),
+      );
+    },
+    revokeShare: async (shareId) => {
+      await call('revoke_upload_share', { share_id: shareId });
+    },
+    getSharedUpload: async (token) => parseSharedUpload(await call('get_shared_upload', { token })),
   };
 }
 

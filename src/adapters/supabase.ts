@@ -21,7 +21,9 @@
 import type { SupabaseClient } from '@supabase/supabase-js';
 import * as tus from 'tus-js-client';
 import { toUploadLifecycleError } from '../errors.js';
-import type { Backend, ObjectTransfer } from './backend.js';
+import type { JourneyBackend, ObjectTransfer } from './backend.js';
+import { downloadTargets } from './downloads.js';
+import { signDownloads } from './signed-urls.js';
 import { abortError, networkError, storageError, storageFailure } from './storage-errors.js';
 import { rpcMethods } from './rpc.js';
 
@@ -208,7 +210,15 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     ...rpc,
     uploadObject: (transfer) =>
       transfer.size >= threshold ? resumableUpload(transfer) : standardUpload(transfer),
-  } satisfies Backend;
+    /**
+     * Signed URLs (`createSignedUrls`, default 1 h) of an own completed upload's files. UL005 for
+     * any other status, UL003 for another user's.
+     */
+    async getDownloadUrls(entityId, downloadOptions = {}) {
+      const targets = downloadTargets(await rpc.getUploadState(entityId));
+      return signDownloads(client, targets, downloadOptions.expiresIn ?? 3600);
+    },
+  } satisfies JourneyBackend;
 }
 
 export type SupabaseBackend = ReturnType<typeof createSupabaseBackend>;
@@ -267,6 +277,13 @@ export {
   type StorageAdminClient,
 } from './storage-deletions.js';
 export { createDrainHandler, type DrainHandlerOptions } from './drain-handler.js';
+export {
+  createShareHandler,
+  getSharedDownloads,
+  type ShareHandlerOptions,
+  type SharedDownloads,
+} from './share-handler.js';
+export { signDownloads } from './signed-urls.js';
 
 // For a custom transport (your own fetch, an Edge Function): the RPC half of a Backend over any
 // "call this function with named arguments", and the parsers of the RPCs' answers.

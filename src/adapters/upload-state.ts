@@ -112,7 +112,7 @@ export const registeredFileSchema = z.pipe(
  * {@link MalformedAnswerError} naming the answer and the field, so the Backend port keeps its
  * promise of typed errors only.
  */
-function parseAnswer<T>(schema: { parse(value: unknown): T }, value: unknown, what: string): T {
+export function parseAnswer<T>(schema: { parse(value: unknown): T }, value: unknown, what: string): T {
   try {
     const v = typeof value === 'string' ? JSON.parse(value) : value;
     return schema.parse(Array.isArray(v) ? v[0] : v);

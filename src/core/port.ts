@@ -131,8 +131,96 @@ export interface Backend {
   failUpload(entityId: string, reason?: string): Promise<UploadState>;
   retryUpload(entityId: string): Promise<UploadState>;
   getUploadState(entityId: string): Promise<UploadState>;
-  /** `delete_upload`: deletes an own upload that is not completed; its objects are queued for removal. */
+  /**
+   * `delete_upload`: discards an own draft, uploading or failed entity; its files' objects are
+   * queued for deletion by the database. A completed one is refused (UL005), a missing or foreign
+   * one is not found (UL003).
+   */
   deleteUpload(entityId: string): Promise<void>;
+  /** `list_uploads`: the caller's uploads, newest first, one keyset page at a time. */
+  listUploads(query?: ListUploadsQuery): Promise<UploadPage>;
+}
+
+/** What {@link Backend.listUploads} filters by. */
+export interface ListUploadsQuery {
+  kind?: string;
+  status?: UploadStatus;
+  /** The `next` of the previous page (opaque); omitted or null for the first page. */
+  after?: string | null;
+  /** Uploads per page, 1–100. Default 20. */
+  limit?: number;
+}
+
+/** One page of {@link Backend.listUploads}: `next` is the cursor of the following page, null on the last. */
+export interface UploadPage {
+  uploads: UploadState[];
+  next: string | null;
+}
+
+/** The answer of `create_upload_share`: `token` is shown once (the database keeps only its hash). */
+export interface UploadShare {
+  shareId: string;
+  entityId: string;
+  token: string;
+  expiresAt: string | null;
+}
+
+/** A file of a shared upload, as `get_shared_upload` lists it (paths to sign). */
+export interface SharedUploadFile {
+  fileId: string;
+  slot: string;
+  originalName: string;
+  size: number;
+  mime: string;
+  sha256: string | null;
+  bucketId: string;
+  objectPath: string;
+}
+
+/** A completed upload read through a share token. */
+export interface SharedUpload {
+  entityId: string;
+  kind: string;
+  metadata: Record<string, unknown>;
+  completedAt: string;
+  expiresAt: string | null;
+  files: SharedUploadFile[];
+}
+
+/** A file to download: a URL valid until `expiresAt` (signed on Supabase, an object URL on PGlite). */
+export interface FileDownload {
+  fileId: string;
+  slot: string;
+  originalName: string;
+  size: number;
+  mime: string;
+  url: string;
+  /** When a signed URL stops working; null for an object URL (valid until revoked). */
+  expiresAt: string | null;
+  /** The bytes themselves, where the backend holds them (PGlite). */
+  bytes?: Uint8Array;
+}
+
+/** Options of {@link JourneyBackend.getDownloadUrls}. */
+export interface DownloadOptions {
+  /** Seconds a signed URL stays valid. Default 3600. */
+  expiresIn?: number;
+}
+
+/**
+ * What a user does with uploads beyond uploading them: download a completed one, share it and
+ * revoke the share. Both backends implement it; the upload machine does not need it, so fakes of
+ * {@link Backend} do not have to.
+ */
+export interface JourneyBackend extends Backend {
+  /** Download URLs of an own completed upload's files; UL005 if it is not completed, UL003 if not the caller's. */
+  getDownloadUrls(entityId: string, options?: DownloadOptions): Promise<FileDownload[]>;
+  /** `create_upload_share`: a share token for an own completed upload (UL005 otherwise). */
+  createShare(entityId: string, options?: { expiresAt?: string | Date | null }): Promise<UploadShare>;
+  /** `revoke_upload_share`: the token stops working at once (UL003 for a share not the caller's). */
+  revokeShare(shareId: string): Promise<void>;
+  /** `get_shared_upload`: the entity a token shares (UL003 when wrong, revoked or expired). */
+  getSharedUpload(token: string): Promise<SharedUpload>;
 }
 
 /** Storage's stable error codes (the `code`/`error` of its JSON answers). */

@@ -32,6 +32,7 @@ export type Database = {
       finalize_upload: { Args: { entity_id: string }; Returns: Json }
       get_shared_upload: { Args: { token: string }; Returns: Json }
       get_upload_state: { Args: { entity_id: string }; Returns: Json }
+      list_uploads: { Args: { kind?: string; status?: string; after?: string; page_size?: number }; Returns: Json }
       register_upload_file: { Args: { entity_id: string; slot: string; filename: string; size: number; mime: string; sha256?: string; file_key?: string }; Returns: Json }
       register_upload_files: { Args: { entity_id: string; files: Json }; Returns: Json }
       remove_upload_file: { Args: { entity_id: string; file_id: string }; Returns: Json }
@@ -561,6 +562,11 @@ export type SharedUploadFile = {
   object_path: string
 }
 
+export type UploadPage = {
+  uploads: UploadState[]
+  next: string | null
+}
+
 export type UploadShare = {
   share_id: string
   entity_id: string
@@ -619,6 +625,7 @@ export type RpcResults = {
   finalize_upload: UploadState
   get_shared_upload: SharedUpload
   get_upload_state: UploadState
+  list_uploads: UploadPage
   register_upload_file: RegisteredFile
   register_upload_files: UploadState
   remove_upload_file: UploadState

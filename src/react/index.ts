@@ -28,6 +28,14 @@ export {
 } from './upload-store.js';
 export { fileView, typedError, type UploadFileView } from './views.js';
 export {
+  uploadKeys,
+  uploadListQuery,
+  uploadStateQuery,
+  downloadUrlsQuery,
+  type UploadListFilters,
+} from './upload-queries.js';
+export { useUploadShare, type UploadShareState } from './use-upload-share.js';
+export {
   selectPhase,
   selectDatabaseStatus,
   selectProgress,

@@ -28,6 +28,7 @@ import {
   writeStorageObject,
   type StorageObjectWrite,
 } from '../db/storage-write.js';
+import { SIGN_PREFIX, createSigningRoutes } from './storage-signing.js';
 import { InvalidJwt, answerOf, standardStatus, tusRefusal, type TusRefusal } from './storage-answers.js';
 import {
   authenticate,
@@ -304,12 +305,15 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
     }
   }
 
+  async function readObject(bucketId: string, name: string): Promise<Uint8Array | undefined> {
+    const file = objectFiles.get(`${bucketId}/${name}`);
+    return file ? new Uint8Array(await readFile(file)) : undefined;
+  }
+  const signing = createSigningRoutes(db, { ...options, callerOf, readObject });
+
   return {
     writes: store.writes,
-    async readObject(bucketId: string, name: string): Promise<Uint8Array | undefined> {
-      const file = objectFiles.get(`${bucketId}/${name}`);
-      return file ? new Uint8Array(await readFile(file)) : undefined;
-    },
+    readObject,
     /** Answers requests under `/storage/v1/`; false for any other path. */
     async handle(req: IncomingMessage, res: ServerResponse): Promise<boolean> {
       const url = req.url ?? '';
@@ -330,6 +334,11 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
           if (req.method === 'PATCH') endPatch(id);
         }
         return true;
+      }
+      if (url.startsWith(SIGN_PREFIX)) {
+        options.log?.push(entry);
+        res.on('finish', () => (entry.status = res.statusCode));
+        return signing.handle(req, res, entry.headers);
       }
       if (url.startsWith(OBJECT_PREFIX) && req.method === 'POST') {
         options.log?.push(entry);

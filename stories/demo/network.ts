@@ -103,6 +103,7 @@ export function simulateNetwork(inner: Backend, initial: Partial<NetworkState> =
     retryUpload: call((id) => inner.retryUpload(id)),
     getUploadState: call((id) => inner.getUploadState(id)),
     deleteUpload: call((id) => inner.deleteUpload(id)),
+    listUploads: call((query) => inner.listUploads(query)),
   };
 
   return {

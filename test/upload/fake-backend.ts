@@ -327,6 +327,22 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
         for (const f of e.state.files) objects.delete(f.objectPath);
         entities.delete(entityId);
       }),
+    listUploads: (query = {}) =>
+      call('listUploads', [query], () => {
+        // Newest first by creation order (ids are increasing); the cursor is the last id answered.
+        const all = [...entities.values()]
+          .map(snapshot)
+          .filter(
+            (s) =>
+              (query.kind === undefined || s.kind === query.kind) &&
+              (query.status === undefined || s.status === query.status),
+          )
+          .reverse();
+        const start = query.after ? all.findIndex((s) => s.entityId === query.after) + 1 : 0;
+        const limit = query.limit ?? 20;
+        const uploads = all.slice(start, start + limit);
+        return { uploads, next: all.length > start + limit ? uploads[uploads.length - 1]!.entityId : null };
+      }),
   } satisfies Backend;
 
   return {

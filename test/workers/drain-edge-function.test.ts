@@ -4,11 +4,9 @@
  * package) against the local stack; the same handler in Node; and a database refusal inside
  * Storage reaching the drain's report as its typed error.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -21,6 +19,7 @@ import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-s
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { objectExists, queuedDeletions } from '../support/sweep.js';
+import { startEdgeFunction as startFunction } from './edge-function.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const FUNCTION = join(root, 'supabase/functions/upload-lifecycle-drain/index.ts');
@@ -103,70 +102,7 @@ async function expectDrained(paths: string[]) {
   expect(await queuedDeletions(db, { pendingOnly: true })).toEqual([]);
 }
 
-/** Starts the Edge Function under Deno; resolves with its URL once `Deno.serve` listens. */
-async function startEdgeFunction(env: Record<string, string>) {
-  const scratch = await mkdtemp(join(tmpdir(), 'upload-lifecycle-deno-'));
-  // The function imports the published package (`npm:upload-lifecycle@0/supabase`); here that
-  // specifier is mapped onto this checkout's source, everything else comes from node_modules.
-  const importMap = join(scratch, 'import_map.json');
-  await writeFile(
-    importMap,
-    JSON.stringify({
-      imports: {
-        'npm:upload-lifecycle@0/supabase': pathToFileURL(join(root, 'src/adapters/supabase.ts')).href,
-      },
-    }),
-  );
-  const deno: ChildProcess = spawn(
-    join(root, 'node_modules/.bin/deno'),
-    [
-      'run',
-      '--no-prompt',
-      '--cached-only', // never the network: npm packages come from node_modules
-      '--node-modules-dir=manual',
-      '--unstable-sloppy-imports', // the source imports `./x.js` for `./x.ts`, as tsc wants
-      `--import-map=${importMap}`,
-      '--allow-env',
-      '--allow-net=127.0.0.1',
-      `--allow-read=${root}`,
-      FUNCTION,
-    ],
-    {
-      cwd: root,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: scratch,
-        DENO_DIR: join(scratch, 'cache'),
-        DENO_NO_UPDATE_CHECK: '1',
-        NO_COLOR: '1',
-        DENO_SERVE_ADDRESS: 'tcp:127.0.0.1:0',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  let output = '';
-  const url = await new Promise<string>((resolveUrl, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const listening = /Listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
-      if (listening) resolveUrl(listening[1]!);
-    };
-    deno.stdout!.on('data', onData);
-    deno.stderr!.on('data', onData);
-    deno.once('exit', (code) => reject(new Error(`deno exited with ${code} before listening:\n${output}`)));
-  });
-  const exited = new Promise<void>((done) => deno.once('exit', () => done()));
-  return {
-    url,
-    output: () => output,
-    async stop() {
-      deno.kill('SIGTERM');
-      await exited;
-      await rm(scratch, { recursive: true, force: true });
-    },
-  };
-}
+const startEdgeFunction = (env: Record<string, string>) => startFunction(FUNCTION, env);
 
 describe('the deletion drain as a Supabase Edge Function', { timeout: 120_000 }, () => {
   it('runs unchanged under Deno 2 (npm: specifiers, Deno.serve, service key from the environment) and drains the outbox', async () => {
