@@ -20,7 +20,7 @@ import { pathToFileURL } from 'node:url';
 import { figure, median, ratioRounds, type BenchContext, type Figure, type Section } from './lib.js';
 import { createUser, resetDb, user, type SqlClient } from '../test/support/db.js';
 import { defineKind } from '../test/support/fixtures.js';
-import { createPgDb, fromPgPool, type PgTestDb } from '../test/support/pg.js';
+import { createPgDb, fromPgPool, quietOnTermination, type PgTestDb } from '../test/support/pg.js';
 import { seedEntities } from '../test/support/sweep.js';
 import { rpc } from '../test/contract/support.js';
 
@@ -75,8 +75,8 @@ export const finalize: Section = async (ctx: BenchContext): Promise<Figure[]> =>
     ? { rounds: 3, perRound: 40, trials: 3 }
     : { rounds: 7, perRound: 200, trials: 20 };
   const db = await createPgDb({ poolSize: 2 });
-  const pool8 = new pg.Pool({ connectionString: db.url, max: 8 });
-  const pool1 = new pg.Pool({ connectionString: db.url, max: 1 });
+  const pool8 = quietOnTermination(new pg.Pool({ connectionString: db.url, max: 8 }));
+  const pool1 = quietOnTermination(new pg.Pool({ connectionString: db.url, max: 1 }));
   const eight = fromPgPool(pool8);
   const one = fromPgPool(pool1);
   try {

@@ -50,6 +50,19 @@ export function fromPgPool(pool: pg.Pool): TestDb & { pool: pg.Pool } {
 }
 
 /**
+ * `close()` drops the database `with (force)`: a connection still closing when the server
+ * terminates it (57P01) emits 'error', which would crash the process without a listener.
+ */
+export function quietOnTermination(pool: pg.Pool): pg.Pool {
+  const ignore = (error: Error & { code?: string }) => {
+    if (error.code !== '57P01') throw error;
+  };
+  pool.on('error', ignore);
+  pool.on('connect', (client) => client.on('error', ignore));
+  return pool;
+}
+
+/**
  * Creates, migrates and returns a fresh database on the server; `close()` drops it. With
  * `migrate: false` it has the Supabase shim only (for tests that apply migrations themselves).
  */
@@ -62,7 +75,9 @@ export async function createPgDb(options: { poolSize?: number; migrate?: boolean
   await admin.end();
   const url = new URL(DATABASE_URL);
   url.pathname = `/${name}`;
-  const pool = new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10 });
+  const pool = quietOnTermination(
+    new pg.Pool({ connectionString: url.toString(), max: options.poolSize ?? 10 }),
+  );
   const client = await pool.connect();
   try {
     const runner = { exec: (sql: string) => client.query(sql) };
