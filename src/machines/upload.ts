@@ -189,6 +189,20 @@ const ATTACH_SOURCES = {
   RESUME: [{ guard: 'knownSources', actions: 'attachSources' }, { actions: 'refuseUnknownSources' }],
 } as const;
 
+/**
+ * The states waiting for a call's answer: files change locally, CANCEL waits for the answer,
+ * bytes may be re-attached; the rest is refused (USER_EVENT_POLICY).
+ */
+function whileCalling(phase: UploadPhase) {
+  return {
+    ...refusals(phase),
+    ...EDIT_FILES_ADD,
+    ...EDIT_FILES_REMOVE,
+    CANCEL: { actions: 'deferCancel' },
+    ...ATTACH_SOURCES,
+  } as const;
+}
+
 /** Refusals for every user event `phase` refuses, from {@link USER_EVENT_POLICY}. */
 function refusals(phase: UploadPhase) {
   const on: Record<string, { actions: ReturnType<typeof assign> }> = {};
@@ -688,11 +702,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           },
         },
         on: {
-          ...refusals('creating'),
-          ...EDIT_FILES_ADD,
-          ...EDIT_FILES_REMOVE,
-          CANCEL: { actions: 'deferCancel' },
-          ...ATTACH_SOURCES,
+          ...whileCalling('creating'),
         },
       },
       draft: {
@@ -732,11 +742,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ],
         },
         on: {
-          ...refusals('starting'),
-          ...EDIT_FILES_ADD,
-          ...EDIT_FILES_REMOVE,
-          CANCEL: { actions: 'deferCancel' },
-          ...ATTACH_SOURCES,
+          ...whileCalling('starting'),
         },
       },
       uploading: {
@@ -957,11 +963,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           onError: { target: 'loading', actions: 'recordError' },
         },
         on: {
-          ...refusals('retrying'),
-          ...EDIT_FILES_ADD,
-          ...EDIT_FILES_REMOVE,
-          CANCEL: { actions: 'deferCancel' },
-          ...ATTACH_SOURCES,
+          ...whileCalling('retrying'),
         },
       },
       loading: {
@@ -979,11 +981,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           onError: { target: 'suspended', actions: 'recordError' },
         },
         on: {
-          ...refusals('loading'),
-          ...EDIT_FILES_ADD,
-          ...EDIT_FILES_REMOVE,
-          CANCEL: { actions: 'deferCancel' },
-          ...ATTACH_SOURCES,
+          ...whileCalling('loading'),
         },
       },
       suspended: {

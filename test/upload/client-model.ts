@@ -772,13 +772,18 @@ class Tick extends ClientCommand {
   }
 }
 
+/** The page goes away: its store stops (saving its snapshot), its calls in flight are dropped. */
+async function leavePage(real: ClientReal): Promise<void> {
+  real.release?.();
+  await new Promise((r) => queueMicrotask(() => r(null)));
+  real.faulty.releaseStalled(true);
+  await real.faulty.quiet();
+}
+
 /** The page reloads: the store saved its snapshot; a new store starts from it, without bytes. */
 class Reload extends ClientCommand {
   async act(real: ClientReal) {
-    real.release?.();
-    await new Promise((r) => queueMicrotask(() => r(null)));
-    real.faulty.releaseStalled(true);
-    await real.faulty.quiet();
+    await leavePage(real);
     attach(real, newStore(real));
   }
   toString() {
@@ -811,10 +816,7 @@ class DraftWithDocument extends ClientCommand {
 /** The user starts another upload (another form): a new store, nothing carried over. */
 class NewUpload extends ClientCommand {
   async act(real: ClientReal) {
-    real.release?.();
-    await new Promise((r) => queueMicrotask(() => r(null)));
-    real.faulty.releaseStalled(true);
-    await real.faulty.quiet();
+    await leavePage(real);
     // What the user picked and removed stays theirs: an idempotency key may bring back that upload.
     real.storage.data.clear();
     real.removed.clear();
@@ -832,10 +834,7 @@ class RestartById extends ClientCommand {
   async act(real: ClientReal) {
     const entityId = snapshotOf(real).context.entityId;
     if (entityId === null) return;
-    real.release?.();
-    await new Promise((r) => queueMicrotask(() => r(null)));
-    real.faulty.releaseStalled(true);
-    await real.faulty.quiet();
+    await leavePage(real);
     // A page that knows only the id knows nothing of removals the old page had not made yet.
     real.storage.data.clear();
     real.removed.clear();
