@@ -48,8 +48,16 @@ export async function ratioRounds(
   const bs: number[] = [];
   const ratios: number[] = [];
   for (let i = 0; i < rounds; i++) {
-    const x = await a();
-    const y = await b();
+    // Alternate which goes first, so a drift (GC, caches, a busy neighbour) weighs on both alike.
+    let x: number;
+    let y: number;
+    if (i % 2 === 0) {
+      x = await a();
+      y = await b();
+    } else {
+      y = await b();
+      x = await a();
+    }
     as.push(x);
     bs.push(y);
     ratios.push(x / y);

@@ -222,7 +222,7 @@ async function viaBareTus(
 export const upload: Section = async (ctx: BenchContext): Promise<Figure[]> => {
   const { count, size, rounds } = ctx.quick
     ? { count: 4, size: 1 * MB, rounds: 2 }
-    : { count: 20, size: 5 * MB, rounds: 5 };
+    : { count: 20, size: 5 * MB, rounds: 9 };
   const db = await createPgliteDb();
   try {
     const userId = await createUser(db);

@@ -1,6 +1,8 @@
 -- upload_lifecycle.register_files
 -- migrations: 0034_client_keys
 -- Registers every file of a JSON array for a locked entity: all or nothing, errors name the index.
+-- One exception block around the whole loop (one subtransaction per call, not one per file): a
+-- failure undoes the batch anyway, and v_at still names the file that failed.
 create or replace function upload_lifecycle.register_files(p_entity upload_lifecycle.entities, p_files jsonb)
 returns void
 language plpgsql
@@ -10,7 +12,7 @@ set search_path = ''
 as $$
 declare
   v_file jsonb;
-  v_index integer;
+  v_at integer := 0;
   v_message text;
   v_detail text;
   v_hint text;
@@ -23,9 +25,10 @@ begin
       message = 'files must be a JSON array of {key?, slot, filename, size, mime, sha256?}',
       hint = 'Send an array, or leave files out.';
   end if;
-  for v_index in 0 .. jsonb_array_length(p_files) - 1 loop
-    v_file := p_files -> v_index;
-    begin
+  begin
+    for v_index in 0 .. jsonb_array_length(p_files) - 1 loop
+      v_at := v_index;
+      v_file := p_files -> v_index;
       if jsonb_typeof(v_file) <> 'object' then
         raise exception using errcode = 'UL004', message = 'a file must be an object {key?, slot, filename, size, mime, sha256?}';
       end if;
@@ -36,12 +39,12 @@ begin
       end if;
       perform upload_lifecycle.register_file(p_entity, v_file ->> 'slot', v_file ->> 'filename',
         (v_file ->> 'size')::bigint, v_file ->> 'mime', v_file ->> 'sha256', v_file ->> 'key');
-    exception when sqlstate 'UL004' then
-      get stacked diagnostics v_message = message_text, v_detail = pg_exception_detail, v_hint = pg_exception_hint;
-      raise exception using errcode = 'UL004', message = format('files[%s]: %s', v_index, v_message),
-        detail = v_detail, hint = v_hint;
-    end;
-  end loop;
+    end loop;
+  exception when sqlstate 'UL004' then
+    get stacked diagnostics v_message = message_text, v_detail = pg_exception_detail, v_hint = pg_exception_hint;
+    raise exception using errcode = 'UL004', message = format('files[%s]: %s', v_at, v_message),
+      detail = v_detail, hint = v_hint;
+  end;
 end
 $$;
 revoke all on function upload_lifecycle.register_files(upload_lifecycle.entities, jsonb) from public;

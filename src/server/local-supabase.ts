@@ -37,6 +37,7 @@ export async function startLocalSupabase(db: SqlClient, options: LocalSupabaseOp
   const log: RecordedRequest[] = [];
   const auth = { jwtSecret, anonKey, serviceKey, now };
   const rpc = createRpcHandler(db, { ...auth, log });
+  await rpc.loadSchemaCache();
   const storage = createStorageHandler(db, { ...auth, directory: options.directory, log });
 
   const server: Server = createServer((req, res) => {

@@ -36,41 +36,53 @@ interface Signature {
 
 export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { log?: RecordedRequest[] }) {
   /**
-   * Signatures of the functions found so far: PostgREST's schema cache. Only hits are kept, so a
-   * function created later is found on its first call (PostgREST reloads on NOTIFY instead).
+   * Signatures of the public functions: PostgREST's schema cache, loaded once at startup
+   * ({@link RpcHandler.loadSchemaCache}) as PostgREST loads it when it boots. A function created
+   * later is looked up on its first call (PostgREST reloads on NOTIFY instead); only hits are kept.
    */
   const signatures = new Map<string, Signature[]>();
-  async function signaturesOf(fn: string): Promise<Signature[]> {
-    const cached = signatures.get(fn);
-    if (cached) return cached;
+  async function lookUp(fn: string | null): Promise<Map<string, Signature[]>> {
     const { rows } = await db.query<{
+      name: string;
       returns: string;
       set: boolean;
       names: string[] | null;
       types: string[];
       defaults: number;
     }>(
-      `select p.prorettype::regtype::text as returns, p.proretset as set, p.pronargdefaults as defaults,
-              p.proargnames[1:p.pronargs] as names,
+      `select p.proname as name, p.prorettype::regtype::text as returns, p.proretset as set,
+              p.pronargdefaults as defaults, p.proargnames[1:p.pronargs] as names,
               array(select format_type(t, null) from unnest(p.proargtypes::oid[]) t) as types
        from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-       where n.nspname = 'public' and p.proname = $1`,
+       where n.nspname = 'public' and ($1::text is null or p.proname = $1)`,
       [fn],
     );
-    const found = rows.map((r) => ({
-      returns: r.returns,
-      set: r.set,
-      args: r.types.map((type, i) => ({
-        name: r.names?.[i] ?? '',
-        type,
-        optional: i >= r.types.length - r.defaults,
-      })),
-    }));
-    if (found.length > 0) signatures.set(fn, found);
+    const found = new Map<string, Signature[]>();
+    for (const r of rows) {
+      const list = found.get(r.name) ?? [];
+      list.push({
+        returns: r.returns,
+        set: r.set,
+        args: r.types.map((type, i) => ({
+          name: r.names?.[i] ?? '',
+          type,
+          optional: i >= r.types.length - r.defaults,
+        })),
+      });
+      found.set(r.name, list);
+    }
+    for (const [name, list] of found) signatures.set(name, list);
     return found;
   }
+  async function signaturesOf(fn: string): Promise<Signature[]> {
+    return signatures.get(fn) ?? (await lookUp(fn)).get(fn) ?? [];
+  }
 
-  return async function handleRpc(req: IncomingMessage, res: ServerResponse, fn: string): Promise<void> {
+  const handle = async function handleRpc(
+    req: IncomingMessage,
+    res: ServerResponse,
+    fn: string,
+  ): Promise<void> {
     const headers = headersOf(req);
     const entry: RecordedRequest = { method: req.method ?? '', path: req.url ?? '', headers };
     options.log?.push(entry);
@@ -146,4 +158,11 @@ export function createRpcHandler(db: SqlClient, options: LocalAuthOptions & { lo
       });
     }
   };
+  /** Loads every public function's signature at once (PostgREST's schema cache at boot). */
+  const loadSchemaCache = async (): Promise<void> => {
+    await lookUp(null);
+  };
+  return Object.assign(handle, { loadSchemaCache });
 }
+
+export type RpcHandler = ReturnType<typeof createRpcHandler>;
