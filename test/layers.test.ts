@@ -17,6 +17,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   react: ['core', 'errors', 'machines'],
   adapters: ['core', 'errors', 'db', 'generated'],
   db: ['core', 'errors', 'generated'],
+  workers: ['core', 'errors', 'adapters', 'db'],
 };
 
 function files(dir: string): string[] {

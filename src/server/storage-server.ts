@@ -311,6 +311,41 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
   }
   const signing = createSigningRoutes(db, { ...options, callerOf, readObject });
 
+  /**
+   * `GET /storage/v1/object/{bucket}/{path}` (and `/object/authenticated/…`), what storage-js
+   * `download()` asks: the bytes of an object the caller may read (its SELECT policy on
+   * `storage.objects`; the service_role reads any), else Storage's 400 with `statusCode` 404.
+   */
+  async function downloadObject(req: IncomingMessage, res: ServerResponse, entry: RecordedRequest) {
+    let { bucketId, name } = bucketAndName(req.url ?? '');
+    if (bucketId === 'authenticated') ({ bucketId, name } = bucketAndName(`${OBJECT_PREFIX}${name}`));
+    const answer = (status: number, body: unknown) => {
+      entry.status = status;
+      sendJson(res, status, body);
+    };
+    try {
+      const caller = callerOf(entry.headers);
+      const { rows } = await db.transaction(async (tx) => {
+        await actAs(tx, caller);
+        return tx.query<{ mimetype: string | null }>(
+          `select metadata ->> 'mimetype' as mimetype from storage.objects where bucket_id = $1 and name = $2`,
+          [bucketId, name],
+        );
+      });
+      const bytes = rows.length > 0 ? await readObject(bucketId, name) : undefined;
+      if (!bytes) return answer(400, { statusCode: '404', error: 'not_found', message: 'Object not found' });
+      entry.status = 200;
+      res.writeHead(200, {
+        'content-type': rows[0]!.mimetype ?? 'application/octet-stream',
+        'content-length': bytes.length,
+      });
+      res.end(bytes);
+    } catch (error) {
+      const rendered = error instanceof InvalidJwt ? error.answer : answerOf(error);
+      answer(standardStatus(rendered), rendered.body);
+    }
+  }
+
   return {
     writes: store.writes,
     readObject,
@@ -343,6 +378,11 @@ export function createStorageHandler(db: SqlClient, options: StorageHandlerOptio
       if (url.startsWith(OBJECT_PREFIX) && req.method === 'POST') {
         options.log?.push(entry);
         await standardUpload(req, res, entry);
+        return true;
+      }
+      if (url.startsWith(OBJECT_PREFIX) && req.method === 'GET') {
+        options.log?.push(entry);
+        await downloadObject(req, res, entry);
         return true;
       }
       if (url.startsWith(OBJECT_PREFIX) && req.method === 'DELETE') {
