@@ -76,10 +76,11 @@ describe('the published package', { timeout: 180_000 }, () => {
       const supabase = await import('upload-lifecycle/supabase');
       const pglite = await import('upload-lifecycle/pglite');
       const sql = await import('upload-lifecycle/sql');
+      const worker = await import('upload-lifecycle/worker');
       console.log(JSON.stringify({
         core: typeof core.createUploadMachine, react: typeof react.useUploadLifecycle,
         supabase: typeof supabase.createSupabaseBackend, pglite: typeof pglite.createPgliteBackend,
-        sql: Object.keys(sql).length > 0,
+        sql: Object.keys(sql).length > 0, worker: typeof worker.runWorker,
       }));`;
     const { stdout } = await node(['--input-type=module', '-e', script]);
     expect(JSON.parse(stdout)).toEqual({
@@ -88,6 +89,7 @@ describe('the published package', { timeout: 180_000 }, () => {
       supabase: 'function',
       pglite: 'function',
       sql: true,
+      worker: 'function',
     });
   });
 

@@ -36,6 +36,11 @@ function sameText(a: string, b: string): boolean {
   return differ === 0;
 }
 
+/** True when no token is required, or the request carries `Authorization: Bearer <token>`. */
+export function bearerAccepted(request: Request, token: string | undefined): boolean {
+  return token === undefined || sameText(request.headers.get('authorization') ?? '', `Bearer ${token}`);
+}
+
 const json = (status: number, body: unknown) =>
   new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/json' } });
 
@@ -51,7 +56,7 @@ export function createDrainHandler(
   const { token, ...defaults } = options;
   return async (request) => {
     if (request.method !== 'POST') return json(405, { message: 'POST to run the drain' });
-    if (token !== undefined && !sameText(request.headers.get('authorization') ?? '', `Bearer ${token}`)) {
+    if (!bearerAccepted(request, token)) {
       return json(401, { message: 'a bearer token this function accepts is required' });
     }
     let body: { batchSize?: unknown; maxBatches?: unknown } = {};
