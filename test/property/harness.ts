@@ -9,10 +9,10 @@ import { applyMigrations } from '../../src/db/migrate.js';
 import { createUser, fromPglite, resetDb, service, type SqlClient, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { MODEL_KINDS, MODEL_USERS, emptyModel, type Capabilities } from '../support/model-lifecycle.js';
-import { firstCommand, lifecycleCommands, type Real } from './commands/index.js';
+import { firstCommand, lifecycleCommands, prepareShiftTimestamps, type Real } from './commands/index.js';
 import { REQUIRED_RPCS, rpcDriver, sqlDriver } from './driver.js';
 import { VISIBILITY_HELPER_SQL, checkCounters } from './invariants.js';
-import { pgliteScript, runAs, type ScriptClient } from './sql.js';
+import { pgliteScript, runAs, type RunTransaction, type ScriptClient } from './sql.js';
 import { recordRun, stats } from './stats.js';
 
 /** The fixed default seed: `npm test` is reproducible; change it on purpose, never per run. */
@@ -84,13 +84,56 @@ export async function createPropertyDb(): Promise<TestDb> {
   return withPgliteScript(pglite);
 }
 
-/** Wraps a migrated PGlite so that the property commands run each transaction in one round trip. */
+/**
+ * Wraps a migrated PGlite so that the property commands run in one round trip each, and each run is
+ * one transaction rolled back at its end (commands are savepoints; see sql.ts). Every statement
+ * sent through it counts as a possible write (the checks skip re-reading an unchanged database).
+ */
 export function withPgliteScript(pglite: PGlite): TestDb {
+  const run: RunTransaction = { open: false, deferred: '', writes: 0, runs: 0 };
+  const base = fromPglite(pglite);
   const db: TestDb & ScriptClient = {
-    ...fromPglite(pglite),
-    script: pgliteScript((text) => pglite.exec(text)),
+    ...base,
+    query: (text, params) => {
+      run.writes++;
+      return base.query(text, params);
+    },
+    exec: (text) => {
+      run.writes++;
+      return base.exec(text);
+    },
+    transaction: (fn) => {
+      if (run.open) throw new Error('a transaction inside a property run: commands run through runAs');
+      run.writes++;
+      return base.transaction(fn);
+    },
+    script: pgliteScript((text) => pglite.exec(text), run),
+    run,
   };
   return db;
+}
+
+/** Runs between two VACUUMs of a run database: rolled-back runs leave dead rows, and PGlite has no autovacuum. */
+const VACUUM_EVERY = 250;
+
+/**
+ * Starts a run: on PGlite, opens the run's transaction (its ROLLBACK at the end is the reset);
+ * elsewhere, resets the database (`property_test.reset()`). Answers the matching end.
+ */
+export async function beginRun(db: SqlClient): Promise<() => Promise<void>> {
+  const run = (db as ScriptClient).run;
+  if (!run) {
+    await resetForRun(db);
+    return async () => {};
+  }
+  if (run.open) throw new Error('a property run is already open on this database');
+  if (++run.runs % VACUUM_EVERY === 0) await db.exec('vacuum');
+  await db.exec('begin');
+  run.open = true;
+  return async () => {
+    run.open = false;
+    await db.exec('rollback');
+  };
 }
 
 /**
@@ -105,6 +148,7 @@ export function withPgliteScript(pglite: PGlite): TestDb {
  */
 export async function prepareDatabase(db: SqlClient): Promise<void> {
   await db.exec(VISIBILITY_HELPER_SQL);
+  await prepareShiftTimestamps(db);
   await resetDb(db);
   for (const id of MODEL_USERS) await createUser(db, id);
   for (const k of MODEL_KINDS)
@@ -114,6 +158,17 @@ export async function prepareDatabase(db: SqlClient): Promise<void> {
       maxAttempts: k.maxAttempts,
       requirements: k.requirements,
     });
+  const run = (db as ScriptClient).run;
+  if (run) {
+    // The constraints a fresh transaction defers: each command inside a run's transaction starts so.
+    const deferred = await db.query<{ name: string }>(`
+      select format('%I.%I', n.nspname, c.conname) as name
+      from pg_constraint c join pg_namespace n on n.oid = c.connamespace
+      where c.condeferrable and c.condeferred order by 1`);
+    run.deferred = deferred.rows.length
+      ? `set constraints ${deferred.rows.map((r) => r.name).join(', ')} deferred;\n`
+      : '';
+  }
   const { rows } = await db.query<{ name: string }>(`
     select format('%I.%I', schemaname, tablename) as name from pg_tables
     where schemaname = 'upload_lifecycle'
@@ -175,12 +230,18 @@ export function lifecycleProperty(
     }),
     async (commands) => {
       const t0 = performance.now();
-      await resetForRun(db);
+      const endRun = await beginRun(db);
       stats.time.reset += performance.now() - t0;
-      const real = realFor(db, caps);
-      const model = emptyModel(caps);
-      await fc.asyncModelRun(() => ({ model, real }), [firstCommand(), ...commands]);
-      recordRun(model.depth);
+      try {
+        const real = realFor(db, caps);
+        const model = emptyModel(caps);
+        await fc.asyncModelRun(() => ({ model, real }), [firstCommand(), ...commands]);
+        recordRun(model.depth);
+      } finally {
+        const t1 = performance.now();
+        await endRun();
+        stats.time.reset += performance.now() - t1;
+      }
     },
   );
 }

@@ -1,13 +1,25 @@
 /**
- * One round trip per transaction: how the property commands reach the database.
+ * One round trip per command: how the property commands reach the database.
  *
  * The suite's time went into protocol round trips, not SQL: a parameterised query is six of them
  * on PGlite (parse, describe, bind, describe, execute, sync) and a transaction as the RPC caller
- * was four calls (BEGIN, set_config, the statement, COMMIT). Here a transaction is one simple-query
- * script — `begin; <act as>; <statement>; commit` — with the values inlined as SQL literals, so a
- * command costs one round trip plus the work the database does. The role, the claims and the
- * transaction boundary are exactly what PostgREST sets (`set local role` + `request.jwt.claims`),
- * and the deferred completion check still fires at COMMIT.
+ * was four calls (BEGIN, set_config, the statement, COMMIT). Here a command is one simple-query
+ * script with the values inlined as SQL literals, so a command costs one round trip plus the work
+ * the database does. The role and the claims are exactly what PostgREST sets (`set local role` +
+ * `request.jwt.claims`).
+ *
+ * Two shapes of script:
+ *   * on its own: `begin; <act as>; <statement>; commit` — the deferred completion check fires at
+ *     COMMIT (PostgreSQL, and PGlite outside a run);
+ *   * inside a run (PGlite, see {@link RunTransaction}): the whole sequence is one transaction that
+ *     is rolled back at its end — the per-run reset — and each command is a savepoint:
+ *     `savepoint cmd; set constraints <initially deferred> deferred; <act as>; <statement>;
+ *     set constraints all immediate; release savepoint cmd; reset all; reset role`. SET CONSTRAINTS
+ *     ALL IMMEDIATE fires the deferred triggers queued by the command right where its COMMIT would
+ *     fire them (and fails the command the same way); RESET ALL and RESET ROLE put back every
+ *     setting the command set locally (role, claims, the SUT's own flags), as the end of its
+ *     transaction would; an error rolls back to the savepoint, so the database is exactly as it
+ *     was before the command — which is what lets the checks skip re-reading it.
  */
 import { claimsOf, type Actor, type SqlClient } from '../../src/db/client.js';
 
@@ -37,11 +49,38 @@ export function actAsSql(actor: Actor): string {
 }
 
 /**
+ * The transaction a property run lives in (PGlite): opened by {@link beginRun}, rolled back by
+ * {@link endRun}. `writes` counts what may have changed the database (every command that did not
+ * roll back, every other statement sent through the client), so a check knows when nothing can have
+ * changed since the last one.
+ */
+export interface RunTransaction {
+  /** A run's transaction is open: commands are savepoints. */
+  open: boolean;
+  /** `set constraints <the initially deferred ones> deferred;\n` (or nothing): a fresh transaction's state. */
+  deferred: string;
+  /** Statements that may have written, ever (monotonic). */
+  writes: number;
+  /** Runs begun on this client (for the periodic VACUUM). */
+  runs: number;
+}
+
+/**
  * A client that can run a whole transaction script in one round trip. PGlite: `exec` of
- * `begin; …; commit`, rolled back on error. Anything else: the script inside `transaction()`.
+ * `begin; …; commit`, rolled back on error, or a savepoint inside the run's transaction. Anything
+ * else: the script inside `transaction()`.
  */
 export interface ScriptClient extends SqlClient {
-  script?(body: string): Promise<unknown>;
+  script?(body: string, options?: ScriptOptions): Promise<unknown>;
+  run?: RunTransaction;
+}
+
+export interface ScriptOptions {
+  /**
+   * Roll the work back instead of committing it: a probe (the storage server's permission check)
+   * or a read — either way the database is provably unchanged afterwards, so it counts no write.
+   */
+  rollback?: boolean;
 }
 
 type Rows = Record<string, unknown>[];
@@ -56,26 +95,47 @@ function lastRows(result: unknown): Rows {
 
 /**
  * Runs `statement` (one or more statements) in its own transaction as `actor`, in one round trip,
- * and answers the rows of the last statement that returned any columns.
+ * and answers the rows of the last statement that returned any columns. With `rollback`, the work
+ * is undone at the end instead of committed (errors still surface).
  */
 export async function runAs<T = Record<string, unknown>>(
   db: SqlClient,
   actor: Actor,
   statement: string,
+  options: ScriptOptions = {},
 ): Promise<T[]> {
   const body = `${actAsSql(actor)}${statement}`;
   const client = db as ScriptClient;
-  const result = client.script ? await client.script(body) : await db.transaction((tx) => tx.exec(body));
+  const result = client.script
+    ? await client.script(body, options)
+    : await db.transaction((tx) => tx.exec(options.rollback ? `${body};\nrollback` : body));
   return lastRows(result) as T[];
 }
 
-/** The PGlite side of {@link ScriptClient.script}. */
-export function pgliteScript(exec: (text: string) => Promise<unknown>) {
-  return async (body: string): Promise<unknown> => {
+/** The PGlite side of {@link ScriptClient.script}: a transaction of its own, or a savepoint of the run's. */
+export function pgliteScript(exec: (text: string) => Promise<unknown>, run: RunTransaction) {
+  return async (body: string, options: ScriptOptions = {}): Promise<unknown> => {
+    if (!run.open) {
+      try {
+        const result = await exec(`begin;\n${body};\n${options.rollback ? 'rollback' : 'commit'};`);
+        if (!options.rollback) run.writes++;
+        return result;
+      } catch (error) {
+        await exec('rollback');
+        throw error;
+      }
+    }
     try {
-      return await exec(`begin;\n${body};\ncommit;`);
+      const result = await exec(
+        `savepoint cmd;\n${run.deferred}${body};\n` +
+          (options.rollback
+            ? 'rollback to savepoint cmd;\nrelease savepoint cmd;'
+            : 'set constraints all immediate;\nrelease savepoint cmd;\nreset all;\nreset role;'),
+      );
+      if (!options.rollback) run.writes++;
+      return result;
     } catch (error) {
-      await exec('rollback');
+      await exec('rollback to savepoint cmd;\nrelease savepoint cmd;');
       throw error;
     }
   };
