@@ -144,7 +144,9 @@ export async function beginRun(db: SqlClient): Promise<() => Promise<void>> {
  * watermark: the audit log is append-only, so earlier runs' events stay and the checks read only
  * events after it. One round trip per run. Not `session_replication_role = replica`, the old way
  * past the guards: changing that setting discards every cached plan, so each run paid for
- * planning every RPC's statements again.
+ * planning every RPC's statements again. On PGlite (withPgliteScript) the runs do not need it:
+ * each run is one transaction rolled back at its end (beginRun), which also keeps the audit log
+ * and the tables from growing over a deep run; the reset serves the PostgreSQL suites.
  */
 export async function prepareDatabase(db: SqlClient): Promise<void> {
   await db.exec(VISIBILITY_HELPER_SQL);
