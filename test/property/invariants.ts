@@ -11,7 +11,9 @@
  *   * `entity_events` replays through the lifecycle machine to the current status of every entity;
  *   * no signed-in user sees another user's entities, files, events or objects; anon sees nothing.
  *
- * Cost: one round trip. `property_test.observe` (a test-only PL/pgSQL helper, so its plans are
+ * Cost: none when nothing went through the client since the last check but scripts that rolled
+ * back (PGlite: the client counts what may have written), otherwise one round trip.
+ * `property_test.observe` (a test-only PL/pgSQL helper, so its plans are
  * cached) answers nothing when no transaction has written since the last check — the snapshot's
  * xmax has not moved, so the database is provably the same — and the last state is checked
  * against the model again; otherwise it answers the state, and the visibility too when the state
@@ -234,7 +236,7 @@ interface Observed {
   state: DbState;
   /** The replay of each entity's events, keyed by the events it was computed from. */
   replays: Map<string, { signature: string; snapshot: LifecycleSnapshot | 'deleted' }>;
-  /** The client's write count right after this check read (see RunTransaction.writes). */
+  /** The client's write count right after this check read (see ClientWrites). */
   writes: number;
 }
 
@@ -244,18 +246,16 @@ export const checkCounters = { reads: 0, skipped: 0, visibility: 0 };
 
 export async function checkInvariants(model: LifecycleModel, db: SqlClient): Promise<void> {
   const last = observed.get(model);
-  const run = (db as ScriptClient).run;
-  const inRun = run?.open === true;
+  const written = (db as ScriptClient).written;
   let current: Observed;
   let visibility: Visibility | undefined;
-  if (inRun && last && last.writes === run.writes) {
-    // Inside a run's transaction, nothing went through the client since the last check but
-    // commands that rolled back to their savepoint: the database is provably the same state,
-    // checked against today's model.
+  if (written && last && last.writes === written.writes) {
+    // Nothing went through the client since the last check but scripts that rolled back: the
+    // database is provably the state read then (what the xmax test below answers, without the
+    // round trip), checked against today's model.
     checkCounters.skipped++;
     current = last;
   } else {
-    // Inside a run's transaction the snapshot's xmax cannot move (nothing commits): always read.
     const answer = await one<{
       xmax: string;
       md5?: string;
@@ -264,9 +264,9 @@ export async function checkInvariants(model: LifecycleModel, db: SqlClient): Pro
       visibility?: Visibility;
     }>(
       db,
-      `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(inRun ? '' : (last?.xmax ?? ''))}, ${literal(last?.md5 ?? '')}) as v`,
+      `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`,
     );
-    const writes = run?.writes ?? 0;
+    const writes = written?.writes ?? 0;
     if (!answer.state) {
       // No transaction wrote since the last check, or what they wrote left the state as it was:
       // the same state, checked against today's model.

@@ -8,18 +8,12 @@
  * the database does. The role and the claims are exactly what PostgREST sets (`set local role` +
  * `request.jwt.claims`).
  *
- * Two shapes of script:
- *   * on its own: `begin; <act as>; <statement>; commit` — the deferred completion check fires at
- *     COMMIT (PostgreSQL, and PGlite outside a run);
- *   * inside a run (PGlite, see {@link RunTransaction}): the whole sequence is one transaction that
- *     is rolled back at its end — the per-run reset — and each command is a savepoint:
- *     `savepoint cmd; set constraints <initially deferred> deferred; <act as>; <statement>;
- *     set constraints all immediate; release savepoint cmd; reset all; reset role`. SET CONSTRAINTS
- *     ALL IMMEDIATE fires the deferred triggers queued by the command right where its COMMIT would
- *     fire them (and fails the command the same way); RESET ALL and RESET ROLE put back every
- *     setting the command set locally (role, claims, the SUT's own flags), as the end of its
- *     transaction would; an error rolls back to the savepoint, so the database is exactly as it
- *     was before the command — which is what lets the checks skip re-reading it.
+ * The deferred completion check still fires at COMMIT: every command is a transaction of its own
+ * that commits (or fails) exactly as PostgREST's would, with its own `now()`. (Running a whole
+ * sequence in one transaction of savepoints, rolled back at its end, was tried and rejected: `now()`
+ * stands still for the whole sequence, so e.g. re-verifying a verified file writes the same
+ * timestamp and the file guard rightly lets a no-op through — the suite then judged a different
+ * database from the one clients see.)
  */
 import { claimsOf, type Actor, type SqlClient } from '../../src/db/client.js';
 
@@ -49,16 +43,12 @@ export function actAsSql(actor: Actor): string {
 }
 
 /**
- * The transaction a property run lives in (PGlite): opened by {@link beginRun}, rolled back by
- * {@link endRun}. `writes` counts what may have changed the database (every command that did not
- * roll back, every other statement sent through the client), so a check knows when nothing can have
- * changed since the last one.
+ * What went through a PGlite client that may have changed the database: `writes` counts every
+ * script that committed and every other statement sent through the client (a script that failed,
+ * or one run with `rollback`, rolled back and counts nothing). A check that finds the count where
+ * it left it knows the database is the state it read last, without asking.
  */
-export interface RunTransaction {
-  /** A run's transaction is open: commands are savepoints. */
-  open: boolean;
-  /** `set constraints <the initially deferred ones> deferred;\n` (or nothing): a fresh transaction's state. */
-  deferred: string;
+export interface ClientWrites {
   /** Statements that may have written, ever (monotonic). */
   writes: number;
   /** Runs begun on this client (for the periodic VACUUM). */
@@ -67,12 +57,12 @@ export interface RunTransaction {
 
 /**
  * A client that can run a whole transaction script in one round trip. PGlite: `exec` of
- * `begin; …; commit`, rolled back on error, or a savepoint inside the run's transaction. Anything
- * else: the script inside `transaction()`.
+ * `begin; …; commit`, rolled back on error. Anything else: the script inside `transaction()`.
  */
 export interface ScriptClient extends SqlClient {
   script?(body: string, options?: ScriptOptions): Promise<unknown>;
-  run?: RunTransaction;
+  /** PGlite: what may have written (see {@link ClientWrites}). */
+  written?: ClientWrites;
 }
 
 export interface ScriptOptions {
@@ -112,30 +102,15 @@ export async function runAs<T = Record<string, unknown>>(
   return lastRows(result) as T[];
 }
 
-/** The PGlite side of {@link ScriptClient.script}: a transaction of its own, or a savepoint of the run's. */
-export function pgliteScript(exec: (text: string) => Promise<unknown>, run: RunTransaction) {
+/** The PGlite side of {@link ScriptClient.script}. */
+export function pgliteScript(exec: (text: string) => Promise<unknown>, written: ClientWrites) {
   return async (body: string, options: ScriptOptions = {}): Promise<unknown> => {
-    if (!run.open) {
-      try {
-        const result = await exec(`begin;\n${body};\n${options.rollback ? 'rollback' : 'commit'};`);
-        if (!options.rollback) run.writes++;
-        return result;
-      } catch (error) {
-        await exec('rollback');
-        throw error;
-      }
-    }
     try {
-      const result = await exec(
-        `savepoint cmd;\n${run.deferred}${body};\n` +
-          (options.rollback
-            ? 'rollback to savepoint cmd;\nrelease savepoint cmd;'
-            : 'set constraints all immediate;\nrelease savepoint cmd;\nreset all;\nreset role;'),
-      );
-      if (!options.rollback) run.writes++;
+      const result = await exec(`begin;\n${body};\n${options.rollback ? 'rollback' : 'commit'};`);
+      if (!options.rollback) written.writes++;
       return result;
     } catch (error) {
-      await exec('rollback to savepoint cmd;\nrelease savepoint cmd;');
+      await exec('rollback');
       throw error;
     }
   };
