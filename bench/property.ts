@@ -26,19 +26,20 @@ import { formatTime, mergeStats } from '../test/property/stats.js';
 const MAX_COMMANDS = 40;
 
 /**
- * The figures before the run-as-one-transaction engine (commit 6bcc3fe, the same bench, the same
- * seed), measured on the shared two-core machine just before the change, under load (loadavg 2–9,
- * other engineers' test runs): one PGlite 16.0 seq/s (9.1–23.3), two workers 11.3 (8.7–11.5);
- * CPU-time rate on one PGlite 19.7–19.8 sequences per CPU second (two runs of 100 sequences,
- * alternated with this engine's). Where its time went: reset 5 %, commands 54 %, invariant checks
- * 39 %, generation and model 1 %; 642 of 1,984 checks read the state (the rest skipped). Earlier
- * (241a575, before issue 17's deeper model): 17.5 seq/s, commands 53 %, checks 43 %.
+ * The figures before this engine (commit 6bcc3fe: the same bench, the same seed), on the shared
+ * two-core machine under load (load average 2–9 from other engineers' runs): its bench run twice,
+ * the second back to back with this one's first after-run — one PGlite 16.0 and 9.0 seq/s (all
+ * rounds 9.0–23.3), two workers 11.3 and 10.5 (8.4–11.5); one PGlite in CPU time 19.7–19.8
+ * sequences per CPU second over 100 sequences and 13.9–14.3 over 800 (it slowed down as it went:
+ * no VACUUM). Where its time went: reset 4–5 %, commands 54–58 %, invariant checks 37–39 %,
+ * generation and model 1 %; 642 of 1,984 checks read the state per 100 sequences, each of the
+ * others still cost a round trip. Earlier (241a575, before issue 17's deeper model): 17.5 seq/s.
  */
 export const BEFORE = {
   commit: '6bcc3fe',
-  sequencesPerSecond: 16.0,
+  sequencesPerSecond: 9.0,
   sequencesPerCpuSecond: 19.8,
-  note: 'one PGlite, same bench and seed, shared machine under load: 16.0 seq/s (9.1–23.3), 2 workers 11.3 (8.7–11.5), 19.7–19.8 seq per CPU second; reset 5 %, commands 54 %, invariant checks 39 %, generation and model 1 %',
+  note: 'same bench and seed, shared machine under load: one PGlite 16.0 and 9.0 seq/s (two bench runs, the second back to back with this one), 2 workers 11.3 and 10.5; 19.7–19.8 seq per CPU second over 100 sequences, 13.9–14.3 over 800; reset 4–5 %, commands 54–58 %, invariant checks 37–39 %, generation and model 1 %',
 };
 
 /** Sequences per second if the checks cost nothing: the commands' own ceiling on this database. */
