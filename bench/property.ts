@@ -8,8 +8,11 @@
  * A failing property fails the bench (it is an error, not a timing). Figures, per round (median
  * and spread): sequences per second on one PGlite, and on two PGlite instances in worker threads
  * (what `npm test` runs; the rate counts from the moment both databases are ready), each with
- * where the time went: the per-run reset, the commands (one transaction each), the invariant
- * checks, and the rest (generation, model, fast-check).
+ * where the time went: the per-run reset (on PGlite: the run's transaction opened and rolled
+ * back), the commands (one savepoint or transaction each), the invariant checks, and the rest
+ * (generation, model, fast-check), and the ceiling the commands alone leave (sequences/s if the
+ * checks cost nothing). On one PGlite also sequences per CPU second of the process: the machine is
+ * shared, and that figure is what its load cannot skew.
  *
  * `npx tsx bench/property.ts [--quick]`; also a `Section` for bench/run.ts.
  */
@@ -23,48 +26,72 @@ import { formatTime, mergeStats } from '../test/property/stats.js';
 const MAX_COMMANDS = 40;
 
 /**
- * The harness before issue 17 (commit 241a575), for the comparison every bench run prints. Its
- * own bench (one PGlite, 30 sequences per round, same seed), run just before and just after this
- * bench on the shared two-core machine (load average ~3): 16.2 and 18.8 seq/s (median of 3
- * rounds each); under heavier load (~7) 7.7. Where its time went, from its own counters on 1,000
- * sequences: commands 53 %, invariant checks 43 %, reset and the rest 4 %. Its costs: a
- * transaction was 16 protocol round trips, every command was followed by a full state read, and
- * every reset discarded every cached plan.
+ * The figures before this engine (commit 6bcc3fe: the same bench, the same seed), on the shared
+ * two-core machine under load (load average 2–9 from other engineers' runs): its bench run twice,
+ * the second back to back with this one's first after-run — one PGlite 16.0 and 9.0 seq/s (all
+ * rounds 9.0–23.3), two workers 11.3 and 10.5 (8.4–11.5); one PGlite in CPU time 19.7–19.8
+ * sequences per CPU second over 100 sequences and 13.9–14.3 over 800 (it slowed down as it went:
+ * no VACUUM). Where its time went: reset 4–5 %, commands 54–58 %, invariant checks 37–39 %,
+ * generation and model 1 %; 642 of 1,984 checks read the state per 100 sequences, each of the
+ * others still cost a round trip. Earlier (241a575, before issue 17's deeper model): 17.5 seq/s.
  */
 export const BEFORE = {
-  commit: '241a575',
-  sequencesPerSecond: 17.5,
-  note: 'one PGlite, the pre-17 model (median of its bench run just before and after, same conditions); commands 53 %, invariant checks 43 %, reset and the rest 4 %',
+  commit: '6bcc3fe',
+  sequencesPerSecond: 9.0,
+  sequencesPerCpuSecond: 19.8,
+  note: 'same bench and seed, shared machine under load: one PGlite 16.0 and 9.0 seq/s (two bench runs, the second back to back with this one), 2 workers 11.3 and 10.5; 19.7–19.8 seq per CPU second over 100 sequences, 13.9–14.3 over 800; reset 4–5 %, commands 54–58 %, invariant checks 37–39 %, generation and model 1 %',
 };
+
+/** Sequences per second if the checks cost nothing: the commands' own ceiling on this database. */
+function ceiling(results: ShardResult[]): number {
+  const runs = results.reduce((n, r) => n + r.numRuns, 0);
+  const ms = results.reduce((t, r) => t + r.ms - r.stats.time.invariants, 0);
+  return runs / (ms / 1000);
+}
 
 function fail(label: string, shards: ShardResult[]): void {
   const failed = shards.find((s) => s.failure);
   if (failed) throw new Error(`property failed on ${label} (seed ${failed.seed}):\n${failed.failure}`);
 }
 
-async function oneDatabase(label: string, db: SqlClient, ctx: BenchContext, sizes: Sizes): Promise<Figure> {
+async function oneDatabase(label: string, db: SqlClient, ctx: BenchContext, sizes: Sizes): Promise<Figure[]> {
   const shard = (numRuns: number) => runShard(db, { seed: DEFAULT_SEED, numRuns, maxCommands: MAX_COMMANDS });
   fail(label, [await shard(Math.min(5, sizes.runs))]); // warm-up
   const rates: number[] = [];
+  const cpuRates: number[] = [];
   const results: ShardResult[] = [];
   for (let i = 0; i < sizes.rounds; i++) {
+    const cpu = process.cpuUsage();
     const result = await shard(sizes.runs);
+    const used = process.cpuUsage(cpu);
     fail(label, [result]);
     results.push(result);
     rates.push(sizes.runs / (result.ms / 1000));
+    cpuRates.push(sizes.runs / ((used.user + used.system) / 1e6));
   }
   const ms = results.reduce((t, r) => t + r.ms, 0);
   ctx.log(
-    `${label}: ${rates.map((r) => r.toFixed(1)).join(' ')} sequences/s, median ${median(rates).toFixed(1)}`,
+    `${label}: ${rates.map((r) => r.toFixed(1)).join(' ')} sequences/s, median ${median(rates).toFixed(1)}; ` +
+      `${cpuRates.map((r) => r.toFixed(1)).join(' ')} sequences per CPU second (load-independent), median ${median(cpuRates).toFixed(1)}`,
   );
   ctx.log(`  ${formatTime(mergeStats(results.map((r) => r.stats)), ms)}`);
-  return figure(
-    `property sequences per second on ${label}`,
-    rates,
-    'seq/s',
-    undefined,
-    `${sizes.runs} sequences (≤ ${MAX_COMMANDS} commands) per round, seed ${DEFAULT_SEED}`,
+  ctx.log(
+    `  ceiling if the invariant checks cost nothing (the commands alone): ${ceiling(results).toFixed(1)} sequences/s`,
   );
+  const note = `${sizes.runs} sequences (≤ ${MAX_COMMANDS} commands) per round, seed ${DEFAULT_SEED}`;
+  const figures = [figure(`property sequences per second on ${label}`, rates, 'seq/s', undefined, note)];
+  // The process's CPU time (this thread drives the database): what the machine's load cannot skew.
+  if (label === 'PGlite')
+    figures.push(
+      figure(
+        `property sequences per CPU second on ${label}`,
+        cpuRates,
+        'seq/cpu-s',
+        undefined,
+        `${note}; before (${BEFORE.commit}): ${BEFORE.sequencesPerCpuSecond}`,
+      ),
+    );
+  return figures;
 }
 
 async function workers(ctx: BenchContext, sizes: Sizes, n: number): Promise<Figure> {
@@ -93,12 +120,15 @@ async function workers(ctx: BenchContext, sizes: Sizes, n: number): Promise<Figu
       all.reduce((t, r) => t + r.ms, 0),
     )}`,
   );
+  ctx.log(
+    `  ceiling per worker if the invariant checks cost nothing: ${ceiling(all).toFixed(1)} sequences/s`,
+  );
   return figure(
     `property sequences per second on ${label}`,
     rates,
     'seq/s',
     { op: '>=', value: 100 },
-    `${sizes.runs * n} sequences (≤ ${MAX_COMMANDS} commands) per round over ${n} worker threads, seeds ${DEFAULT_SEED}…${DEFAULT_SEED + n - 1}; before (${BEFORE.commit}, one PGlite): ${BEFORE.sequencesPerSecond} seq/s, ${BEFORE.note}`,
+    `${sizes.runs * n} sequences (≤ ${MAX_COMMANDS} commands) per round over ${n} worker threads, seeds ${DEFAULT_SEED}…${DEFAULT_SEED + n - 1}; before (${BEFORE.commit}): ${BEFORE.note}`,
   );
 }
 
@@ -109,11 +139,11 @@ interface Sizes {
 
 export const property: Section = async (ctx: BenchContext): Promise<Figure[]> => {
   const sizes = ctx.quick ? { rounds: 2, runs: 10 } : { rounds: 3, runs: 100 };
-  ctx.log(`before (${BEFORE.commit}, one PGlite): ${BEFORE.sequencesPerSecond} sequences/s — ${BEFORE.note}`);
+  ctx.log(`before (${BEFORE.commit}): ${BEFORE.note}`);
   const figures: Figure[] = [];
   const lite = await createPropertyDb();
   try {
-    figures.push(await oneDatabase('PGlite', lite, ctx, sizes));
+    figures.push(...(await oneDatabase('PGlite', lite, ctx, sizes)));
   } finally {
     await lite.close();
   }
@@ -125,7 +155,9 @@ export const property: Section = async (ctx: BenchContext): Promise<Figure[]> =>
   const { createPgDb } = await import('../test/support/pg.js');
   const pg = await createPgDb({ poolSize: 4 });
   try {
-    figures.push(await oneDatabase('PostgreSQL', pg, ctx, { ...sizes, runs: Math.ceil(sizes.runs / 2) }));
+    figures.push(
+      ...(await oneDatabase('PostgreSQL', pg, ctx, { ...sizes, runs: Math.ceil(sizes.runs / 2) })),
+    );
   } finally {
     await pg.close();
   }

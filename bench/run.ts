@@ -2,7 +2,7 @@
  * `npm run bench [-- --quick]`: runs every section, prints a table and writes bench/results.json.
  * `--quick` (CI) uses small sizes and few rounds and fails only on errors, never on timing.
  */
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import type { BenchContext, Figure, Section } from './lib.js';
 import { size } from './size.js';
 import { memory } from './memory.js';
@@ -47,17 +47,30 @@ for (const r of rows) {
     `${r.name.padEnd(width)}  ${String(r.value).padStart(12)}  ${r.unit.padEnd(10)}  ${(r.target ?? '').padEnd(9)}  ${met.padEnd(4)}  ${sp}`,
   );
 }
+const file = quick ? 'bench/results.quick.json' : 'bench/results.json';
+// With --only, the other sections keep their last figures (each section records its own date).
+const previous: {
+  date?: string;
+  results?: Record<string, Figure[]>;
+  dates?: Record<string, string>;
+} = only
+  ? await readFile(file, 'utf8')
+      .then((text) => JSON.parse(text) as typeof previous)
+      .catch(() => ({}))
+  : {};
+const date = new Date().toISOString();
 const output = {
   quick,
   node: process.version,
-  date: new Date().toISOString(),
+  date,
   seconds: (performance.now() - started) / 1000,
-  results,
+  ...(only ? { only } : {}),
+  dates: {
+    ...Object.fromEntries(Object.keys(previous.results ?? {}).map((name) => [name, previous.date ?? ''])),
+    ...(previous.dates ?? {}),
+    ...Object.fromEntries(Object.keys(results).map((name) => [name, date])),
+  },
+  results: { ...(previous.results ?? {}), ...results },
 };
-await writeFile(
-  quick ? 'bench/results.quick.json' : 'bench/results.json',
-  JSON.stringify(output, null, 2) + '\n',
-);
-console.log(
-  `\nwrote ${quick ? 'bench/results.quick.json' : 'bench/results.json'} in ${output.seconds.toFixed(1)} s`,
-);
+await writeFile(file, JSON.stringify(output, null, 2) + '\n');
+console.log(`\nwrote ${file} in ${output.seconds.toFixed(1)} s`);

@@ -1,13 +1,19 @@
 /**
- * One round trip per transaction: how the property commands reach the database.
+ * One round trip per command: how the property commands reach the database.
  *
  * The suite's time went into protocol round trips, not SQL: a parameterised query is six of them
  * on PGlite (parse, describe, bind, describe, execute, sync) and a transaction as the RPC caller
- * was four calls (BEGIN, set_config, the statement, COMMIT). Here a transaction is one simple-query
- * script — `begin; <act as>; <statement>; commit` — with the values inlined as SQL literals, so a
- * command costs one round trip plus the work the database does. The role, the claims and the
- * transaction boundary are exactly what PostgREST sets (`set local role` + `request.jwt.claims`),
- * and the deferred completion check still fires at COMMIT.
+ * was four calls (BEGIN, set_config, the statement, COMMIT). Here a command is one simple-query
+ * script with the values inlined as SQL literals, so a command costs one round trip plus the work
+ * the database does. The role and the claims are exactly what PostgREST sets (`set local role` +
+ * `request.jwt.claims`).
+ *
+ * The deferred completion check still fires at COMMIT: every command is a transaction of its own
+ * that commits (or fails) exactly as PostgREST's would, with its own `now()`. (Running a whole
+ * sequence in one transaction of savepoints, rolled back at its end, was tried and rejected: `now()`
+ * stands still for the whole sequence, so e.g. re-verifying a verified file writes the same
+ * timestamp and the file guard rightly lets a no-op through — the suite then judged a different
+ * database from the one clients see.)
  */
 import { claimsOf, type Actor, type SqlClient } from '../../src/db/client.js';
 
@@ -37,11 +43,34 @@ export function actAsSql(actor: Actor): string {
 }
 
 /**
+ * What went through a PGlite client that may have changed the database: `writes` counts every
+ * script that committed and every other statement sent through the client (a script that failed,
+ * or one run with `rollback`, rolled back and counts nothing). A check that finds the count where
+ * it left it knows the database is the state it read last, without asking.
+ */
+export interface ClientWrites {
+  /** Statements that may have written, ever (monotonic). */
+  writes: number;
+  /** Runs begun on this client (for the periodic VACUUM). */
+  runs: number;
+}
+
+/**
  * A client that can run a whole transaction script in one round trip. PGlite: `exec` of
  * `begin; …; commit`, rolled back on error. Anything else: the script inside `transaction()`.
  */
 export interface ScriptClient extends SqlClient {
-  script?(body: string): Promise<unknown>;
+  script?(body: string, options?: ScriptOptions): Promise<unknown>;
+  /** PGlite: what may have written (see {@link ClientWrites}). */
+  written?: ClientWrites;
+}
+
+export interface ScriptOptions {
+  /**
+   * Roll the work back instead of committing it: a probe (the storage server's permission check)
+   * or a read — either way the database is provably unchanged afterwards, so it counts no write.
+   */
+  rollback?: boolean;
 }
 
 type Rows = Record<string, unknown>[];
@@ -56,24 +85,30 @@ function lastRows(result: unknown): Rows {
 
 /**
  * Runs `statement` (one or more statements) in its own transaction as `actor`, in one round trip,
- * and answers the rows of the last statement that returned any columns.
+ * and answers the rows of the last statement that returned any columns. With `rollback`, the work
+ * is undone at the end instead of committed (errors still surface).
  */
 export async function runAs<T = Record<string, unknown>>(
   db: SqlClient,
   actor: Actor,
   statement: string,
+  options: ScriptOptions = {},
 ): Promise<T[]> {
   const body = `${actAsSql(actor)}${statement}`;
   const client = db as ScriptClient;
-  const result = client.script ? await client.script(body) : await db.transaction((tx) => tx.exec(body));
+  const result = client.script
+    ? await client.script(body, options)
+    : await db.transaction((tx) => tx.exec(options.rollback ? `${body};\nrollback` : body));
   return lastRows(result) as T[];
 }
 
 /** The PGlite side of {@link ScriptClient.script}. */
-export function pgliteScript(exec: (text: string) => Promise<unknown>) {
-  return async (body: string): Promise<unknown> => {
+export function pgliteScript(exec: (text: string) => Promise<unknown>, written: ClientWrites) {
+  return async (body: string, options: ScriptOptions = {}): Promise<unknown> => {
     try {
-      return await exec(`begin;\n${body};\ncommit;`);
+      const result = await exec(`begin;\n${body};\n${options.rollback ? 'rollback' : 'commit'};`);
+      if (!options.rollback) written.writes++;
+      return result;
     } catch (error) {
       await exec('rollback');
       throw error;

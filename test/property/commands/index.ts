@@ -176,7 +176,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
 export const firstCommand = () => new CreateDraftCommand(0, 0, 'owner');
 
 export { type Real } from './base.js';
-export { shiftTimestamps } from './time.js';
+export { prepareShiftTimestamps, shiftTimestamps } from './time.js';
 export * from './lifecycle.js';
 export * from './storage.js';
 export * from './direct-sql.js';

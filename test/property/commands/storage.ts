@@ -45,6 +45,7 @@ export async function storeLikeStorageServer(
     db,
     superuser,
     sql`select file_size_limit, allowed_mime_types from storage.buckets where id = ${write.bucketId}`,
+    { rollback: true }, // a read: rolled back, the database provably unchanged
   );
   if (!bucket) throw new StorageWriteError(404, 'NoSuchBucket', 'Bucket not found');
   const types =
@@ -55,8 +56,8 @@ export async function storeLikeStorageServer(
     throw new StorageWriteError(415, 'InvalidMimeType', `mime type ${write.mimetype} is not supported`);
   if (bucket.file_size_limit !== null && write.size > Number(bucket.file_size_limit))
     throw new StorageWriteError(413, 'EntityTooLarge', 'The object exceeded the maximum allowed size');
-  // 2. Permission probe as the caller, always rolled back (the script's own `rollback`).
-  await runAs(db, { role: 'authenticated', userId: write.ownerId }, `${insert};\nrollback`).catch(
+  // 2. Permission probe as the caller, always rolled back.
+  await runAs(db, { role: 'authenticated', userId: write.ownerId }, insert, { rollback: true }).catch(
     (error: { code?: string }) => {
       if (error.code === '42501')
         throw new StorageWriteError(403, 'AccessDenied', 'new row violates row-level security policy');

@@ -37,6 +37,15 @@ const shiftReady = new WeakSet<SqlClient>();
  * one round trip with cached plans.
  */
 export async function shiftTimestamps(db: SqlClient, hours: number): Promise<void> {
+  await prepareShiftTimestamps(db);
+  await db.exec(`select property_test.shift_timestamps(${literal(hours)})`);
+}
+
+/**
+ * Installs `property_test.shift_timestamps` (once per database). The harness calls it before the
+ * runs: created inside a run's transaction, it would be rolled back with the run.
+ */
+export async function prepareShiftTimestamps(db: SqlClient): Promise<void> {
   if (!shiftReady.has(db)) {
     const { rows } = await db.query<{ sql: string }>(`
       select format('update %I.%I set %s', table_schema, table_name,
@@ -59,7 +68,6 @@ export async function shiftTimestamps(db: SqlClient, hours: number): Promise<voi
       $$;`);
     shiftReady.add(db);
   }
-  await db.exec(`select property_test.shift_timestamps(${literal(hours)})`);
 }
 
 export class SweepCommand extends LifecycleCommand {
