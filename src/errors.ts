@@ -112,6 +112,25 @@ export class AttemptsExhaustedError extends UploadLifecycleError {
 }
 
 /**
+ * UL004: `create_upload_draft` named a kind that is not in `upload_lifecycle.entity_kinds` (a
+ * typo, or the kind's migration is not applied). Still `UL004` — bad input, fixed by sending
+ * another kind — so code that branches on `UL004` or {@link isInvalidFileError} keeps working;
+ * `isUnknownKindError` tells it apart.
+ */
+export class UnknownKindError extends InvalidFileError {
+  override name = 'UnknownKindError';
+}
+
+/**
+ * The signed-in user is not a row of `auth.users`, so no upload can be theirs (the embedded
+ * backend's `userId` names a user that was never inserted). Not a lifecycle error: `code` is
+ * `UL000` and `sqlstate` the foreign-key violation `23503` it replaces.
+ */
+export class UnknownUserError extends UploadLifecycleError {
+  override name = 'UnknownUserError';
+}
+
+/**
  * A file's bytes are not in this upload actor (the page was reloaded): RESUME with
  * `sources: { [key]: file }` gives them back. Its `code` is UL004, like every bad-input error.
  */
@@ -173,6 +192,12 @@ export const isEntityNotFoundError = (error: unknown): error is EntityNotFoundEr
 /** True for `UL004`: a file (or other input) the slot does not accept. */
 export const isInvalidFileError = (error: unknown): error is InvalidFileError =>
   error instanceof InvalidFileError;
+/** True for a `UL004` that names an unknown kind. */
+export const isUnknownKindError = (error: unknown): error is UnknownKindError =>
+  error instanceof UnknownKindError;
+/** True when the signed-in user does not exist in `auth.users`. */
+export const isUnknownUserError = (error: unknown): error is UnknownUserError =>
+  error instanceof UnknownUserError;
 /** True for `UL005`: the entity does not accept this operation in its status. */
 export const isNotAcceptingError = (error: unknown): error is NotAcceptingError =>
   error instanceof NotAcceptingError;
@@ -215,5 +240,8 @@ export function toUploadLifecycleError(error: unknown): UploadLifecycleError {
     sqlstate: raw,
     cause: error,
   };
+  // The one UL004 with a class of its own: create_upload_draft's `unknown kind %s` (its SQL fixes
+  // the wording; the code alone cannot tell it from a bad file).
+  if (Class === InvalidFileError && /^unknown kind /.test(init.message)) return new UnknownKindError(init);
   return Class ? new Class(init) : new UploadLifecycleError(init);
 }

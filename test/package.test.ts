@@ -6,7 +6,7 @@
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, readFile, rm, symlink, unlink } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -91,6 +91,50 @@ describe('the published package', { timeout: 180_000 }, () => {
       sql: true,
       worker: 'function',
     });
+  });
+
+  it("TypeScript's classic node resolution (no exports map) finds every subpath's types", async () => {
+    const dir = join(project, 'classic-node');
+    await mkdir(dir, { recursive: true });
+    await writeFile(
+      join(dir, 'use.ts'),
+      `import { createUploadMachine, UnknownKindError } from 'upload-lifecycle';
+      import { useUploadLifecycle } from 'upload-lifecycle/react';
+      import { createSupabaseBackend } from 'upload-lifecycle/supabase';
+      import { createPgliteBackend } from 'upload-lifecycle/pglite';
+      import * as sql from 'upload-lifecycle/sql';
+      // Each is its declared type, not an unresolved \`any\`: a wrong call fails to compile.
+      // @ts-expect-error createPgliteBackend needs a database
+      createPgliteBackend();
+      // @ts-expect-error createSupabaseBackend needs a client
+      createSupabaseBackend();
+      // @ts-expect-error useUploadLifecycle takes options, not a number
+      useUploadLifecycle(1);
+      export const used = [createUploadMachine, UnknownKindError, sql];
+      `,
+    );
+    await writeFile(
+      join(dir, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'commonjs',
+          moduleResolution: 'node10',
+          ignoreDeprecations: '6.0',
+          target: 'es2022',
+          lib: ['es2022', 'dom'],
+          strict: true,
+          skipLibCheck: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['use.ts'],
+      }),
+    );
+    const tsc = join(root, 'node_modules', 'typescript', 'bin', 'tsc');
+    const result = await node([tsc, '-p', join(dir, 'tsconfig.json')]).catch(
+      (e: { stdout: string; code: number }) => e,
+    );
+    expect(result.stdout).toBe('');
   });
 
   it('no test server, fault proxy, demo or fixture is importable from a production entry', async () => {

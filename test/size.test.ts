@@ -11,12 +11,14 @@ const CORE_AND_REACT = 'bench/entries/core-and-react.ts';
 
 describe('bundle size', () => {
   // 12 kB until issue 13: the machine that answers every event in every state, registers in
-  // batches and keeps removals across reloads costs ~1.7 kB more (13.0 kB measured).
-  it('core + react stay within 13.5 kB gzipped', async () => {
+  // batches and keeps removals across reloads costs ~1.7 kB more (13.0 kB measured). 13.5 kB until
+  // issue 18b: DISCARD (two states, deferral, restore), the named error classes and the `inspect`
+  // option cost ~0.5 kB more (13.8 kB measured).
+  it('core + react stay within 14 kB gzipped', async () => {
     const bytes = await gzippedSize(CORE_AND_REACT);
     console.log(`core + react: ${bytes} bytes gzipped`);
     expect(bytes).toBeGreaterThan(2_000); // it bundled something
-    expect(bytes).toBeLessThanOrEqual(13.5 * 1024);
+    expect(bytes).toBeLessThanOrEqual(14 * 1024);
   });
 
   it('the core entry bundles no validator: parsing RPC answers lives in the adapters', async () => {

@@ -15,7 +15,7 @@
  */
 import { namedCall, withActor, type PgliteQueryable, type SqlClient, type SqlTx } from '../db/client.js';
 import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
-import { toUploadLifecycleError } from '../errors.js';
+import { UnknownUserError, toUploadLifecycleError } from '../errors.js';
 import { abortError, storageError, type FileDownload, type JourneyBackend } from './backend.js';
 import { downloadTargets, type DownloadTarget } from './downloads.js';
 import { rpcMethods, toBytes } from './rpc.js';
@@ -45,6 +45,24 @@ function asSqlClient(db: PgliteLike | SqlClient): SqlClient {
   return db as unknown as SqlClient;
 }
 
+/** The owner of a new row is not in `auth.users`: Postgres' 23503 on `entities.owner_id`. */
+function isMissingOwner(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown; message?: unknown } | null;
+  return (
+    e?.code === '23503' &&
+    (e.constraint === 'entities_owner_id_fkey' || /entities_owner_id_fkey/.test(String(e.message)))
+  );
+}
+
+function unknownUser(userId: string, cause: unknown): UnknownUserError {
+  return new UnknownUserError({
+    message: `user ${userId} does not exist in auth.users, so it cannot own an upload`,
+    hint: 'Insert the user first (insert into auth.users (id) values ($1)), or pass the id of an existing user as userId.',
+    sqlstate: '23503',
+    cause,
+  });
+}
+
 /**
  * The embedded backend. A plain object `satisfies Backend`, plus `objects` (the byte store) for
  * reading what was uploaded.
@@ -64,7 +82,7 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
       const { rows } = await asUser((tx) => tx.query<{ result: unknown }>(text, values));
       return rows[0]?.result;
     } catch (error) {
-      throw toUploadLifecycleError(error);
+      throw isMissingOwner(error) ? unknownUser(userId(), error) : toUploadLifecycleError(error);
     }
   });
 

@@ -29,7 +29,8 @@ Every user event gets an answer in every state of the upload machine — never s
   \`NotAcceptingError\` saying how many are missing);
 - **defer**: it is recorded and takes effect when the call in flight answers — a file removed
   while \`start_upload\` runs leaves the list at once and its row is removed once it exists;
-  CANCEL while finalizing cancels unless the upload completed first, and then says so;
+  CANCEL while finalizing cancels unless the upload completed first, and then says so; DISCARD
+  while a call is in flight deletes once it answers, unless the upload completed first;
 - **—** (refuse): \`error\` becomes a \`NotAcceptingError\` (\`UL005\`) whose message names the event and
   the state (\`START is not accepted while uploading\`) and whose hint says what to do instead.
   Nothing else changes.
@@ -40,7 +41,17 @@ ${rows.join('\n')}
 
 ADD_FILES and REMOVE_FILE change the local list wherever the entity can still change; the database
 follows while the upload runs (one \`register_upload_files\` call per batch, idempotent by file key).
-\`completed\` refuses everything: it is final, but the actor stays alive so a late event gets a
-typed answer instead of being dropped by a stopped actor.
+\`completed\` and \`discarded\` refuse everything: they are final, but the actor stays alive so a
+late event gets a typed answer instead of being dropped by a stopped actor. \`discarding\` (the
+\`delete_upload\` call) refuses everything too: it lasts one round trip.
+
+DISCARD deletes the upload (\`delete_upload\`: the rows go, the objects are queued for removal) and
+forgets the local files. In \`idle\` there is no entity yet: only the local files are forgotten, no
+call is made. From \`uploading\` the transfers are aborted first. The database refuses to delete a
+completed entity, so \`completed\` refuses DISCARD. If the delete goes unanswered or is refused, the
+machine reads the entity again and keeps the error; it does not finalize on its own after that
+(send DISCARD again, or FINALIZE). CANCEL only stops a *running* upload (it becomes \`failed\`,
+retryable); in \`idle\`, \`draft\` and \`starting\` nothing runs yet, so CANCEL is refused and its
+hint names DISCARD.
 `;
 }

@@ -7,6 +7,7 @@
 import {
   MalformedAnswerError,
   MissingSourceError,
+  UnknownUserError,
   UploadLifecycleError,
   isUploadLifecycleError,
   toUploadLifecycleError,
@@ -59,6 +60,7 @@ export function deserializeError(data: SerializedUploadError): UploadLifecycleEr
   const init = { message: data.message, detail: data.detail, hint: data.hint, sqlstate: data.sqlstate };
   if (data.name === 'MalformedAnswerError') return new MalformedAnswerError(init);
   if (data.name === 'MissingSourceError') return new MissingSourceError(init);
+  if (data.name === 'UnknownUserError') return new UnknownUserError(init);
   const typed = toUploadLifecycleError({
     code: data.code === 'UL000' ? (data.sqlstate ?? 'UL000') : data.code,
     message: data.message,

@@ -93,6 +93,12 @@ export const lifecycleMachine = setup({
     attempts_left: ({ context }) => context.attempt < context.maxAttempts,
   },
   actions: {
+    // The input arrives with the init event: the config stays plain data (no context factory),
+    // so Stately's editor reads the machine from this file as it is.
+    apply_input: assign({
+      maxAttempts: ({ event }) =>
+        (event as unknown as { input?: LifecycleInput }).input?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+    }),
     start_attempt: assign({ attempt: ({ context }) => context.attempt + 1, failureReason: null }),
     record_failure: assign({
       failureReason: ({ event }) => (event.type === 'fail' ? event.reason : null),
@@ -101,11 +107,8 @@ export const lifecycleMachine = setup({
 }).createMachine({
   id: 'upload_lifecycle',
   initial: 'absent',
-  context: ({ input }) => ({
-    attempt: 0,
-    maxAttempts: input?.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-    failureReason: null,
-  }),
+  context: { attempt: 0, maxAttempts: DEFAULT_MAX_ATTEMPTS, failureReason: null },
+  entry: 'apply_input',
   states: {
     absent: {
       meta: { status: null } satisfies StatusMeta,

@@ -78,6 +78,9 @@ export function createUploadActors(backend: Backend) {
     getUploadState: fromPromise<UploadState, { entityId: string }>(({ input }) =>
       backend.getUploadState(input.entityId),
     ),
+    deleteUpload: fromPromise<void, { entityId: string }>(({ input }) =>
+      backend.deleteUpload(input.entityId),
+    ),
     /**
      * One object transfer. Stopping the actor aborts the request; an aborted transfer reports
      * nothing, so a file removed or cancelled mid-flight never reports again.

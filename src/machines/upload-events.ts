@@ -32,6 +32,11 @@ export type UserEvent =
   /** In draft: begin and register the files (one RPC). In idle: create, begin and register (one RPC). */
   | { type: 'START' }
   | { type: 'CANCEL' }
+  /**
+   * Deletes the upload (`delete_upload`): its rows go, its objects are queued for removal.
+   * Without an entity yet, forgets the local files. Ends in `discarded`.
+   */
+  | { type: 'DISCARD' }
   | { type: 'RETRY' }
   | { type: 'RETRY_FILE'; key: string }
   | { type: 'FINALIZE' }
@@ -48,6 +53,7 @@ export const USER_EVENT_TYPES = [
   'REMOVE_FILE',
   'START',
   'CANCEL',
+  'DISCARD',
   'RETRY',
   'RETRY_FILE',
   'FINALIZE',
@@ -72,6 +78,8 @@ export const UPLOAD_PHASES = [
   'retrying',
   'loading',
   'suspended',
+  'discarding',
+  'discarded',
 ] as const;
 /** One of {@link UPLOAD_PHASES}: where the upload machine is, for a UI. */
 export type UploadPhase = (typeof UPLOAD_PHASES)[number];
@@ -85,20 +93,22 @@ const R = 'refuse';
  * wherever the entity can still change; the database follows when the upload runs.
  */
 export const USER_EVENT_POLICY: Record<UploadPhase, Record<UserEventType, EventPolicy>> = {
-  //           CREATE ADD_FILES REMOVE_FILE START CANCEL RETRY RETRY_FILE FINALIZE RESUME
-  idle: row(H, H, H, H, R, R, R, R, H),
-  creating: row(R, H, D, R, D, R, R, R, H),
-  draft: row(R, H, H, H, R, R, R, R, H),
-  starting: row(R, D, D, R, D, R, R, R, H),
-  uploading: row(R, H, H, R, H, R, H, H, H),
-  finalizing: row(R, R, R, R, D, R, R, R, H),
-  completed: row(R, R, R, R, R, R, R, R, R),
-  cancelling: row(R, H, H, R, R, R, R, R, H),
-  failing: row(R, H, H, R, R, R, R, R, H),
-  failed: row(R, H, H, R, R, H, R, R, H),
-  retrying: row(R, D, D, R, D, R, R, R, H),
-  loading: row(R, D, D, R, D, R, R, R, H),
-  suspended: row(R, H, H, R, H, R, R, R, H),
+  //           CREATE ADD_FILES REMOVE_FILE START CANCEL DISCARD RETRY RETRY_FILE FINALIZE RESUME
+  idle: row(H, H, H, H, R, H, R, R, R, H),
+  creating: row(R, H, D, R, D, D, R, R, R, H),
+  draft: row(R, H, H, H, R, H, R, R, R, H),
+  starting: row(R, D, D, R, D, D, R, R, R, H),
+  uploading: row(R, H, H, R, H, H, R, H, H, H),
+  finalizing: row(R, R, R, R, D, D, R, R, R, H),
+  completed: row(R, R, R, R, R, R, R, R, R, R),
+  cancelling: row(R, H, H, R, R, D, R, R, R, H),
+  failing: row(R, H, H, R, R, D, R, R, R, H),
+  failed: row(R, H, H, R, R, H, H, R, R, H),
+  retrying: row(R, D, D, R, D, D, R, R, R, H),
+  loading: row(R, D, D, R, D, D, R, R, R, H),
+  suspended: row(R, H, H, R, H, H, R, R, R, H),
+  discarding: row(R, R, R, R, R, R, R, R, R, R),
+  discarded: row(R, R, R, R, R, R, R, R, R, R),
 };
 
 function row(...policies: EventPolicy[]): Record<UserEventType, EventPolicy> {
@@ -116,11 +126,13 @@ const INSTEAD: Record<UserEventType, string> = {
   REMOVE_FILE: 'Files can change until finalize is sent; wait for its answer.',
   START: 'START works in draft (or in idle with a kind); a running upload continues by itself.',
   CANCEL:
-    'CANCEL stops a running upload; a draft is not running (delete it instead), a failed or completed one is over.',
+    'CANCEL stops a running upload; a draft is not running (DISCARD deletes it), a failed or completed one is over.',
+  DISCARD:
+    'DISCARD deletes an upload that is not completed; a completed one is final, a discarded one is gone.',
   RETRY: 'RETRY starts a new attempt of a failed upload.',
   RETRY_FILE: 'RETRY_FILE restarts a file in error while uploading; a failed upload retries with RETRY.',
   FINALIZE: 'FINALIZE works while uploading once every file is uploaded.',
-  RESUME: 'A completed upload has nothing to resume.',
+  RESUME: 'A completed or discarded upload has nothing to resume.',
 };
 
 /** The typed refusal of `event` in `phase`, as the snapshot holds it. */

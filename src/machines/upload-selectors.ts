@@ -76,9 +76,16 @@ export function selectIsBusy(snapshot: UploadSnapshot): boolean {
       )
     );
   }
-  return ['creating', 'starting', 'finalizing', 'cancelling', 'failing', 'retrying', 'loading'].includes(
-    phase,
-  );
+  return [
+    'creating',
+    'starting',
+    'finalizing',
+    'cancelling',
+    'failing',
+    'retrying',
+    'loading',
+    'discarding',
+  ].includes(phase);
 }
 
 /** A persisted upload snapshot: plain JSON, safe for localStorage. */
@@ -106,9 +113,21 @@ export type PersistedUpload = Snapshot<unknown> & {
  */
 export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   const snapshot = JSON.parse(JSON.stringify(persisted)) as PersistedUpload;
-  if (snapshot.value === 'completed')
+  // Final phases stay where they are: a completed upload is complete, a discarded one is gone.
+  if (snapshot.value === 'completed' || snapshot.value === 'discarded')
     return { ...snapshot, status: 'active', children: {} } as PersistedUpload;
   const context = snapshot.context;
+  const discard = context.discardRequested || snapshot.value === 'discarding';
+  if (discard && !context.entityId) {
+    // Discarded before any entity was known: nothing to delete, the files are forgotten.
+    return {
+      ...snapshot,
+      status: 'active',
+      value: 'discarded',
+      children: {},
+      context: { ...context, files: [], removals: [], discardRequested: false, idempotencyKey: null },
+    } as PersistedUpload;
+  }
   const files = context.files.map((f) =>
     f.status === 'uploaded' || f.status === 'error' ? f : { ...f, status: 'detached' as const, bytesSent: 0 },
   );
@@ -122,6 +141,8 @@ export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
       ...context,
       files,
       cancelRequested: context.cancelRequested || snapshot.value === 'cancelling',
+      // So is a discard: the restored machine deletes the entity (again: UL003 means done).
+      discardRequested: discard,
     },
   } as PersistedUpload;
 }

@@ -6,6 +6,7 @@
  *                                 cancelling/failing → failed ─ retrying
  *   loading (by id, after a lost answer or a refusal) → whichever state the database reports
  *   suspended: a file needs its bytes again (a reload), or the database could not be read
+ *   DISCARD (any state but completed) → discarding (delete_upload) → discarded
  *
  * Each state declares in `meta.status` the database status it stands for; a contract test checks
  * that every status change the machine can make is a row of the lifecycle table. `completed` is
@@ -130,6 +131,13 @@ export interface UploadContext {
   halted: boolean;
   /** CANCEL arrived while a call was in flight: cancel once it answers, if still running. */
   cancelRequested: boolean;
+  /** DISCARD arrived while a call was in flight: delete once it answers, unless completed. */
+  discardRequested: boolean;
+  /**
+   * `delete_upload` was sent and no answer since showed the entity: if it turns out missing
+   * (UL003), the delete took effect and its answer was lost.
+   */
+  discardSent: boolean;
   failureReason: string | null;
   options: UploadOptions;
 }
@@ -190,7 +198,7 @@ const ATTACH_SOURCES = {
 } as const;
 
 /**
- * The states waiting for a call's answer: files change locally, CANCEL waits for the answer,
+ * The states waiting for a call's answer: files change locally, CANCEL and DISCARD wait for the answer,
  * bytes may be re-attached; the rest is refused (USER_EVENT_POLICY).
  */
 function whileCalling(phase: UploadPhase) {
@@ -199,6 +207,7 @@ function whileCalling(phase: UploadPhase) {
     ...EDIT_FILES_ADD,
     ...EDIT_FILES_REMOVE,
     CANCEL: { actions: 'deferCancel' },
+    DISCARD: { actions: 'deferDiscard' },
     ...ATTACH_SOURCES,
   } as const;
 }
@@ -247,6 +256,9 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         !context.files.some((f) => f.status === 'error') &&
         checkFiles(context.files, context.requirements, { complete: true }) === null,
       cancelRequested: ({ context }) => context.cancelRequested,
+      discardRequested: ({ context }) => context.discardRequested,
+      entityGone: ({ event }) => isCode('UL003')(event),
+      discardTookEffect: ({ context, event }) => context.discardSent && isCode('UL003')(event),
       needsRegistration: ({ context }) => unregistered(context.files).length > 0,
       needsRemoval: ({ context }) => context.removals.some((r) => r.fileId !== null),
       readyToFinalize: ({ context }) =>
@@ -287,7 +299,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
     actions: {
       recordError: assign({ error: ({ event }) => serializeError(errorOf(event)) }),
       clearError: assign({ error: null }),
-      recordDatabase: assign(({ event }) => fromDatabase(stateOf(event))),
+      recordDatabase: assign(({ event }) => ({ ...fromDatabase(stateOf(event)), discardSent: false })),
       applyAnswer: assign(({ context, event, system }) => {
         const bytes = bytesOf(system);
         return applyState(context.files, context.removals, stateOf(event), (key) => bytes.has(key));
@@ -363,6 +375,34 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
       }),
       deferCancel: assign({ cancelRequested: true }),
+      deferDiscard: assign({ discardRequested: true }),
+      /** Discarded: the files and their bytes are forgotten (transfers stopped on leaving uploading). */
+      forgetFiles: enqueueActions(({ context, enqueue, system }) => {
+        const bytes = bytesOf(system);
+        for (const f of context.files) {
+          enqueue.stopChild(transferId(f.key));
+          enqueue.cancel(retryTimerId(f.key));
+          bytes.delete(f.key);
+        }
+        enqueue.assign({
+          files: [],
+          removals: [],
+          error: null,
+          discardRequested: false,
+          discardSent: false,
+          cancelRequested: false,
+          idempotencyKey: null,
+          status: null,
+        });
+      }),
+      /** Completed before a deferred DISCARD could run: a completed upload is final; say so, typed. */
+      dropStaleDiscard: enqueueActions(({ context, enqueue }) => {
+        if (!context.discardRequested) return;
+        enqueue.assign({
+          discardRequested: false,
+          error: refusal('DISCARD', 'completed', 'the upload completed before it could be discarded'),
+        });
+      }),
       /** Arrived somewhere a deferred CANCEL no longer applies: say so, typed. */
       dropStaleCancel: enqueueActions(({ context, enqueue }, params: { phase: UploadPhase }) => {
         if (!context.cancelRequested) return;
@@ -623,6 +663,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       syncFailures: 0,
       halted: false,
       cancelRequested: false,
+      discardRequested: false,
+      discardSent: false,
       failureReason: null,
       options: {
         concurrency: Math.max(1, input?.concurrency ?? 3),
@@ -633,9 +675,15 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
     states: {
       idle: {
         meta: { status: null } satisfies UploadStateMeta,
-        always: { guard: 'hasEntity', target: 'loading' },
+        always: [
+          { guard: 'hasEntity', target: 'loading' },
+          // A deferred DISCARD whose create was refused: there is nothing in the database.
+          { guard: 'discardRequested', target: 'discarded', actions: 'forgetFiles' },
+        ],
         on: {
           ...refusals('idle'),
+          // No entity yet: nothing to delete, only local files to forget.
+          DISCARD: { target: 'discarded', actions: 'forgetFiles' },
           CREATE: [
             { guard: 'noKind', actions: 'refuseNoKind' },
             { guard: 'startRequested', target: 'creating.withFiles', actions: 'startCreate' },
@@ -708,8 +756,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       draft: {
         meta: { status: 'draft' } satisfies UploadStateMeta,
         entry: { type: 'dropStaleCancel', params: { phase: 'draft' } },
+        always: { guard: 'discardRequested', target: 'discarding' },
         on: {
           ...refusals('draft'),
+          DISCARD: { target: 'discarding' },
           START: [
             { guard: 'readyToStart', target: 'starting', actions: 'clearError' },
             { actions: 'refuseStart' },
@@ -749,11 +799,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         meta: { status: 'uploading' } satisfies UploadStateMeta,
         entry: 'schedule',
         exit: 'stopTransfers',
-        always: {
-          guard: 'cancelRequested',
-          target: 'cancelling',
-          actions: assign({ cancelRequested: false }),
-        },
+        always: [
+          { guard: 'discardRequested', target: 'discarding' },
+          { guard: 'cancelRequested', target: 'cancelling', actions: assign({ cancelRequested: false }) },
+        ],
         initial: 'running',
         states: {
           running: {
@@ -835,6 +884,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { actions: 'refuseFinalize' },
           ],
           CANCEL: { target: 'cancelling' },
+          // delete_upload accepts an uploading row; leaving `uploading` aborts the transfers.
+          DISCARD: { target: 'discarding' },
         },
       },
       finalizing: {
@@ -889,12 +940,17 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         on: {
           ...refusals('finalizing'),
           CANCEL: { actions: 'deferCancel' },
+          DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
         },
       },
       completed: {
         meta: { status: 'completed' } satisfies UploadStateMeta,
-        entry: ['dropStaleRemovals', { type: 'dropStaleCancel', params: { phase: 'completed' } }],
+        entry: [
+          'dropStaleRemovals',
+          { type: 'dropStaleCancel', params: { phase: 'completed' } },
+          'dropStaleDiscard',
+        ],
         on: refusals('completed'),
       },
       cancelling: {
@@ -909,6 +965,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('cancelling'),
+          DISCARD: { actions: 'deferDiscard' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           ...ATTACH_SOURCES,
@@ -925,6 +982,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
         },
         on: {
           ...refusals('failing'),
+          DISCARD: { actions: 'deferDiscard' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
           ...ATTACH_SOURCES,
@@ -933,8 +991,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       failed: {
         meta: { status: 'failed' } satisfies UploadStateMeta,
         entry: { type: 'dropStaleCancel', params: { phase: 'failed' } },
+        always: { guard: 'discardRequested', target: 'discarding' },
         on: {
           ...refusals('failed'),
+          DISCARD: { target: 'discarding' },
           RETRY: { target: 'retrying', actions: 'clearError' },
           ...EDIT_FILES_ADD,
           ...EDIT_FILES_REMOVE,
@@ -978,7 +1038,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
             { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           ],
-          onError: { target: 'suspended', actions: 'recordError' },
+          onError: [
+            // The delete's answer was lost, and the entity is gone: it was discarded.
+            { guard: 'discardTookEffect', target: 'discarded', actions: 'forgetFiles' },
+            { target: 'suspended', actions: 'recordError' },
+          ],
         },
         on: {
           ...whileCalling('loading'),
@@ -986,8 +1050,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       },
       suspended: {
         meta: { status: null, observed: true } satisfies UploadStateMeta,
+        // A deferred DISCARD waits here like a deferred CANCEL: RESUME reads the entity and it
+        // applies; DISCARD applies at once.
         on: {
           ...refusals('suspended'),
+          DISCARD: { target: 'discarding', actions: 'clearError' },
           RESUME: [
             { guard: 'knownSources', target: 'loading', actions: 'attachSources' },
             { actions: 'refuseUnknownSources' },
@@ -996,6 +1063,32 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           ...EDIT_FILES_REMOVE,
           CANCEL: { target: 'cancelling', actions: 'clearError' },
         },
+      },
+      // Deleting the row (`delete_upload`); the database queues its objects for removal.
+      discarding: {
+        meta: { status: null } satisfies UploadStateMeta,
+        // A CANCEL deferred before stays requested: if the delete fails, it still applies.
+        entry: assign({ discardRequested: false, discardSent: true }),
+        invoke: {
+          id: 'deleteUpload',
+          src: 'deleteUpload',
+          input: ({ context }) => ({ entityId: context.entityId! }),
+          onDone: { target: 'discarded', actions: 'forgetFiles' },
+          onError: [
+            // Already gone (a lost answer repeated, or the sweep deleted it): discarded all the same.
+            { guard: 'entityGone', target: 'discarded', actions: 'forgetFiles' },
+            // Refused (UL005: completed meanwhile) or unanswered: read where it is, error kept.
+            // Auto-finalize waits for an explicit FINALIZE: a discarded upload must not complete
+            // on its own because the delete went unanswered. DISCARD again deletes it.
+            { target: 'loading', actions: ['recordError', assign({ halted: true })] },
+          ],
+        },
+        on: refusals('discarding'),
+      },
+      // The entity is deleted (or never existed): like `completed`, every later event is refused.
+      discarded: {
+        meta: { status: null } satisfies UploadStateMeta,
+        on: refusals('discarded'),
       },
     },
   });

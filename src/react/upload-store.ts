@@ -69,6 +69,12 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   random?: () => number;
   /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
   clock?: ActorOptions<UploadMachine>['clock'];
+  /**
+   * XState's inspection observer, given to every actor the store creates (also after a restart):
+   * `createBrowserInspector().inspect` from `@statelyai/inspect` shows the live upload actor and
+   * its transfer children in Stately's inspector. Any `(event) => void` observer works.
+   */
+  inspect?: ActorOptions<UploadMachine>['inspect'];
   onCompleted?: (output: UploadOutput) => void;
   onSettled?: (settlement: UploadSettlement) => void;
 }
@@ -150,10 +156,13 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     ...(options.retry !== undefined && { retry: options.retry }),
   };
   const restored = entityId === undefined ? readPersisted(storage, persistKey) : undefined;
-  const withClock = clock ? { clock } : {};
+  const actorOptions = {
+    ...(clock && { clock }),
+    ...(options.inspect && { inspect: options.inspect }),
+  };
   let actor = createActor(
     machine,
-    restored ? { input, snapshot: restored, ...withClock } : { input, ...withClock },
+    restored ? { input, snapshot: restored, ...actorOptions } : { input, ...actorOptions },
   );
 
   let callbacks: Pick<UploadStoreOptions, 'onCompleted' | 'onSettled'> = {
@@ -174,7 +183,9 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
   function persist(snapshot: UploadSnapshot): void {
     if (!storage || !persistKey) return;
     try {
-      if (selectPhase(snapshot) === 'completed') storage.removeItem(persistKey);
+      // Over for good: nothing to resume after a reload.
+      const phase = selectPhase(snapshot);
+      if (phase === 'completed' || phase === 'discarded') storage.removeItem(persistKey);
       else storage.setItem(persistKey, JSON.stringify(persistUpload(actor.getPersistedSnapshot())));
     } catch {
       // Quota or privacy mode: resuming after a reload is a convenience, never a failure.
@@ -231,7 +242,7 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
       actor = createActor(machine, {
         input,
         snapshot: persistUpload(previous.getPersistedSnapshot()),
-        ...withClock,
+        ...actorOptions,
       });
       adoptBytes(previous.system, actor.system);
       stopped = false;

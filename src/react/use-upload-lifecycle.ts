@@ -37,8 +37,16 @@ export interface UploadActions {
   removeFile(key: string): void;
   /** `begin_upload`, then the transfers; finalize follows automatically unless `autoFinalize: false`. */
   start(): void;
-  /** Fails the entity with reason `cancelled` and aborts the transfers. */
+  /**
+   * Fails a running upload with reason `cancelled` and aborts the transfers. Refused (typed) in
+   * idle, draft and starting, where nothing runs: {@link UploadActions.discard} removes those.
+   */
   cancel(): void;
+  /**
+   * Deletes the upload (`delete_upload`; its objects are queued for removal) and forgets the
+   * local files; status becomes `discarded`. Refused, typed, once completed.
+   */
+  discard(): void;
   /** `retry_upload` on a failed entity (attempts permitting). */
   retry(): void;
   retryFile(key: string): void;
@@ -84,6 +92,7 @@ function actionsOf(store: UploadStore): UploadActions {
     removeFile: (key) => store.send({ type: 'REMOVE_FILE', key }),
     start: () => store.send({ type: 'START' }),
     cancel: () => store.send({ type: 'CANCEL' }),
+    discard: () => store.send({ type: 'DISCARD' }),
     retry: () => store.send({ type: 'RETRY' }),
     retryFile: (key) => store.send({ type: 'RETRY_FILE', key }),
     finalize: () => store.send({ type: 'FINALIZE' }),

@@ -15,6 +15,7 @@ import { DbPanel, useDatabaseView } from './DbPanel.js';
 import { sweepAfter } from './inspect.js';
 import { simulateNetwork, type SimulatedNetwork } from './network.js';
 import { SCENARIOS, type ScenarioName } from './scenarios.js';
+import { demoInspector, type DemoInspector } from './stately.js';
 import { RenderMeter } from './RenderMeter.js';
 import { UploadForm } from './UploadForm.js';
 
@@ -26,6 +27,13 @@ export interface UploadDemoProps {
   /** Progress events per 50 ms tick (100: a burst of tiny chunks, for the render meter). */
   progressBurst?: number;
   showDiagrams?: boolean;
+  /**
+   * Show the live actors in Stately's inspector (`@statelyai/inspect`): the upload actor and its
+   * `transfer:{key}` children. Opens the inspector in a new window.
+   */
+  inspect?: boolean;
+  /** Where the inspector opens. Default https://stately.ai/inspect. */
+  inspectorUrl?: string;
 }
 
 /** The upload machine's shape, for the diagram only (never run). */
@@ -94,18 +102,22 @@ function Session({
   network,
   scenario,
   showDiagrams,
+  inspector,
   onStartOver,
 }: {
   db: DemoDatabase;
   network: SimulatedNetwork;
   scenario: ScenarioName | undefined;
   showDiagrams: boolean;
+  inspector: DemoInspector;
   onStartOver(): void;
 }) {
   const [settled, setSettled] = useState<string | null>(null);
+  const inspected = useSyncExternalStore(inspector.subscribe, inspector.count);
   const upload = useUploadLifecycle({
     backend: network.backend,
     kind: DEMO_KIND,
+    inspect: inspector.inspect,
     concurrency: 2,
     retry: { attempts: 4, baseDelayMs: 400, maxDelayMs: 3_000 },
     onSettled: (s) => setSettled(`${s.status}${s.failureReason ? ` (${s.failureReason})` : ''}`),
@@ -145,7 +157,8 @@ function Session({
           <RenderMeter store={upload.store} progressEvents={progressEvents} />
           <p style={{ font: '12px system-ui', color: '#555' }}>
             scenario <span data-testid="scenario-state">{scenarioState}</span> · settled{' '}
-            <span data-testid="settled">{settled ?? '—'}</span>
+            <span data-testid="settled">{settled ?? '—'}</span> · inspection events{' '}
+            <span data-testid="inspected">{inspected}</span>
           </p>
         </div>
         <DbPanel view={view} entityId={upload.entityId} />
@@ -171,6 +184,8 @@ export function UploadDemo({
   bandwidth = 400_000,
   progressBurst = 1,
   showDiagrams = true,
+  inspect = false,
+  inspectorUrl,
 }: UploadDemoProps) {
   const [db, setDb] = useState<DemoDatabase | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
@@ -188,13 +203,21 @@ export function UploadDemo({
         : null,
     [db, bandwidth, progressBurst, run],
   );
+  // A new inspector per session (the hook reads its options once, at mount), once the database
+  // is up: the inspector's window opens when there is something to show.
+  const inspector = useMemo(
+    () => (db ? demoInspector({ open: inspect, ...(inspectorUrl && { url: inspectorUrl }) }) : null),
+    [db, inspect, inspectorUrl, run],
+  );
+  useEffect(() => () => inspector?.stop(), [inspector]);
   if (failure) return <pre data-testid="db-failure">{failure}</pre>;
-  if (!db || !network)
+  if (!db || !network || !inspector)
     return <p data-testid="db-loading">Starting PostgreSQL (PGlite) and applying the migrations…</p>;
   return (
     <div data-testid="demo-ready" style={{ font: '13px system-ui', padding: 12 }}>
       <Session
-        key={run}
+        key={`${run}:${inspect}`}
+        inspector={inspector}
         db={db}
         network={network}
         scenario={run === 0 ? scenario : undefined}

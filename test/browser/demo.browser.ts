@@ -234,6 +234,44 @@ describe('state stories in Chromium', () => {
     );
   }
 
+  it(
+    "the Stately toggle opens Stately's inspector and feeds it the live upload actor",
+    { timeout: 180_000 },
+    async () => {
+      const page = await harness.openStory('demo-live-upload--in-stately');
+      // No network in CI: the inspector's page is answered here, and it says it is connected. The
+      // window opens once PGlite is up, seconds after the story loads, so the route is in place.
+      await page.context().route('https://stately.ai/**', (route) =>
+        route.fulfill({
+          contentType: 'text/html',
+          body: `<!doctype html><script>
+            window.received = [];
+            addEventListener('message', (e) => window.received.push(e.data));
+            opener.postMessage({ type: '@statelyai.connected' }, '*');
+          </script>`,
+        }),
+      );
+      const inspector = await page.waitForEvent('popup', { timeout: LONG });
+      await inspector.waitForLoadState();
+      await page.getByTestId('demo-ready').waitFor({ timeout: LONG });
+      await page.getByRole('button', { name: 'Add sample files' }).click();
+      await page.getByRole('button', { name: 'Create draft' }).click();
+      await waitForText(page, 'db-status', 'draft');
+      await inspector.waitForFunction(
+        () =>
+          (window as unknown as { received: { type: string; name?: string }[] }).received.some(
+            (m) => m.type === '@xstate.actor' && m.name === 'upload',
+          ),
+        undefined,
+        { timeout: LONG },
+      );
+      expect(Number(await text(page, 'inspected'))).toBeGreaterThan(0);
+      expect(inspector.url()).toBe('https://stately.ai/inspect');
+      await inspector.close();
+      await page.close();
+    },
+  );
+
   it('logged no page errors', () => {
     expect(harness.errors).toEqual([]);
   });

@@ -107,9 +107,10 @@ const RPCS = [
   'failUpload',
   'retryUpload',
   'getUploadState',
+  'deleteUpload',
 ] as const;
-/** RPCs the faulty backend can hold and fault but the generated sequences do not pick (yet). */
-const OTHER_RPCS = ['deleteUpload', 'listUploads'] as const;
+/** RPCs the faulty backend wraps but the generated sequences do not pick (the machine never calls them). */
+const OTHER_RPCS = ['listUploads'] as const;
 type Rpc = (typeof RPCS)[number] | (typeof OTHER_RPCS)[number];
 
 export class ClientInvariantViolation extends Error {
@@ -269,6 +270,12 @@ export interface ClientReal {
   everAdded: Set<string>;
   /** CANCEL accepted (not refused) and not yet honoured by `failed`. */
   cancelIntent: boolean;
+  /** DISCARD accepted (not refused) and not yet honoured by `discarded` nor answered by a refusal. */
+  discardIntent: boolean;
+  /** Entities the machine said it discarded: gone from the database for good. */
+  discarded: Set<string>;
+  /** Entities the machine sent `delete_upload` for (its answer may have been lost). */
+  deleteSent: Set<string>;
   /** The kind the user asked the entity to be (null after a restart by id: whatever it is). */
   requestedKind: string | null;
   /** Set by the subscription when the machine said completed and the database did not agree etc. */
@@ -301,7 +308,24 @@ function attach(real: ClientReal, store: UploadStore): void {
 
 /** Watches every snapshot of the current actor for what must never be seen, even for a moment. */
 function watch(real: ClientReal): void {
+  let previous: string | null = null;
   real.store.actor.subscribe((snapshot) => {
+    const phase = selectPhase(snapshot);
+    if (phase === 'completed' && real.discardIntent) {
+      const stale = snapshot.context.error?.message.startsWith('DISCARD is not accepted while completed');
+      if (!stale) real.violation ??= 'completed although a DISCARD was accepted (and not reported stale)';
+    }
+    if (phase === 'discarding' && snapshot.context.entityId !== null)
+      real.deleteSent.add(snapshot.context.entityId);
+    if (phase === 'discarded') {
+      real.discardIntent = false;
+      if (snapshot.context.entityId !== null) real.discarded.add(snapshot.context.entityId);
+    }
+    // delete_upload went unanswered or was refused: the machine reads the entity and says why;
+    // the discard did not happen, and the user sends it again.
+    if (previous === 'discarding' && phase === 'loading') real.discardIntent = false;
+    if (snapshot.context.error?.message.startsWith('DISCARD is not accepted')) real.discardIntent = false;
+    previous = phase;
     if (selectPhase(snapshot) === 'completed' && real.cancelIntent) {
       const stale = snapshot.context.error?.message.startsWith('CANCEL is not accepted while completed');
       if (!stale) real.violation ??= 'completed although a CANCEL was accepted (and not reported stale)';
@@ -417,7 +441,25 @@ async function checkInvariants(real: ClientReal): Promise<void> {
   // 6. the database
   const state = await readState(real.db);
   checkDatabaseInvariants(state);
-  if (ctx.entityId !== null) {
+  // 7. a discarded entity is gone, and stays gone
+  for (const id of real.discarded) {
+    if (state.entities.some((e) => e.id === id)) fail(`discarded entity ${id} is still in the database`);
+  }
+  if (phase === 'discarded') {
+    if (ctx.files.length > 0) fail(`discarded with ${ctx.files.length} file(s) still listed`);
+    if (ctx.entityId !== null && !real.discarded.has(ctx.entityId))
+      fail(`discarded ${ctx.entityId} was never seen being discarded`);
+  } else if (
+    ctx.entityId !== null &&
+    (real.discarded.has(ctx.entityId) || real.deleteSent.has(ctx.entityId)) &&
+    !state.entities.some((e) => e.id === ctx.entityId)
+  ) {
+    // A page restarted by the id of an entity it had (perhaps) discarded: reading it (perhaps held by a
+    // slow network), suspended (it said UL003: not found) or trying a call that will be told the
+    // same; never a resting phase that claims the row exists.
+    if (['draft', 'uploading', 'completed', 'failed'].includes(phase))
+      fail(`restarted on discarded ${ctx.entityId}: ${phase} with ${JSON.stringify(ctx.error)}`);
+  } else if (ctx.entityId !== null) {
     const row = state.entities.find((e) => e.id === ctx.entityId);
     if (!row) fail(`the machine's entity ${ctx.entityId} does not exist`);
     if (ctx.status !== null && row.kind !== ctx.kind) {
@@ -628,7 +670,7 @@ class Create extends ClientCommand {
 class UserEventCommand extends ClientCommand {
   /** `slow`: on a slow network — the call this event makes is still in flight when the next command comes. */
   constructor(
-    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE',
+    readonly type: 'START' | 'CANCEL' | 'RETRY' | 'FINALIZE' | 'DISCARD',
     readonly slow = false,
   ) {
     super();
@@ -645,6 +687,11 @@ class UserEventCommand extends ClientCommand {
       real.requestedKind = before.context.kind ?? KIND.kind;
     }
     if (this.type === 'CANCEL' && policyOf(phase).CANCEL !== 'refuse') real.cancelIntent = true;
+    if (this.type === 'DISCARD' && policyOf(phase).DISCARD !== 'refuse') {
+      const now = selectPhase(snapshotOf(real));
+      // Handled at once without an entity (idle): already discarded; otherwise pending.
+      if (now !== 'discarded') real.discardIntent = true;
+    }
   }
   toString() {
     return this.slow ? `${this.type}(slow)` : this.type;
@@ -821,6 +868,7 @@ class NewUpload extends ClientCommand {
     real.storage.data.clear();
     real.removed.clear();
     real.cancelIntent = false;
+    real.discardIntent = false;
     real.requestedKind = null;
     attach(real, newStore(real));
   }
@@ -839,6 +887,7 @@ class RestartById extends ClientCommand {
     real.storage.data.clear();
     real.removed.clear();
     real.cancelIntent = false;
+    real.discardIntent = false;
     real.requestedKind = null;
     attach(real, newStore(real, entityId));
   }
@@ -904,9 +953,12 @@ export function clientCommands(): fc.Arbitrary<fc.AsyncCommand<object, ClientRea
       .map((type) => new UserEventCommand(type, true)),
     fc.constant(null).map(() => new UserEventCommand('START', true)),
     fc.constant(null).map(() => new UserEventCommand('CANCEL')),
-    fc.constant(null).map(() => new UserEventCommand('CANCEL')),
+    // A third of this slot discards (either speed): a discard ends the entity, so it stays rare
+    // enough for the deep states to be reached as often as before.
+    fc.nat(5).map((n) => (n < 4 ? new UserEventCommand('CANCEL') : new UserEventCommand('DISCARD', n === 5))),
     fc.constant(null).map(() => new UserEventCommand('RETRY')),
     fc.constant(null).map(() => new UserEventCommand('FINALIZE')),
+
     fc.nat(5).map((pick) => new RetryFile(pick)),
     fc
       .constantFrom('sources' as const, 'sources' as const, 'none' as const, 'unknown' as const)
@@ -959,7 +1011,15 @@ async function checkLiveness(real: ClientReal): Promise<string> {
   }
   await checkInvariants(real);
   const phase = selectPhase(s);
-  const resting: UploadPhase[] = ['idle', 'draft', 'uploading', 'completed', 'failed', 'suspended'];
+  const resting: UploadPhase[] = [
+    'idle',
+    'draft',
+    'uploading',
+    'completed',
+    'failed',
+    'suspended',
+    'discarded',
+  ];
   if (!resting.includes(phase)) fail(`rests in ${phase}`);
   if (phase === 'uploading' && s.context.error === null && s.context.options.autoFinalize) {
     fail(
@@ -1018,6 +1078,9 @@ export async function assertClientProperty(
           removed: new Set<string>(),
           everAdded: new Set<string>(),
           cancelIntent: false,
+          discardIntent: false,
+          discarded: new Set<string>(),
+          deleteSent: new Set<string>(),
           requestedKind: null,
           violation: null,
           stats,

@@ -11,7 +11,7 @@ import { createUploadMachine, type UploadStateMeta } from '../../src/machines/up
 import { UPLOAD_PHASES, USER_EVENT_TYPES } from '../../src/machines/upload-events.js';
 import { selectPhase, type UploadSnapshot } from '../../src/machines/upload-selectors.js';
 import { networkError, type UploadState } from '../../src/adapters/backend.js';
-import { NotAcceptingError, RequirementsNotMetError } from '../../src/errors.js';
+import { EntityNotFoundError, NotAcceptingError, RequirementsNotMetError } from '../../src/errors.js';
 import { createFakeBackend, REQUIREMENTS } from './fake-backend.js';
 
 const machine = createUploadMachine({ backend: createFakeBackend().backend, random: () => 0.5 });
@@ -80,16 +80,26 @@ function eventsFor(snapshot: UploadSnapshot): AnyEventObject[] {
       : []),
     { type: 'START' },
     { type: 'CANCEL' },
+    { type: 'DISCARD' },
     { type: 'RETRY' },
     { type: 'RETRY_FILE', key: 'f1' },
     { type: 'FINALIZE' },
     { type: 'RESUME' },
+    // Bytes live outside the snapshot, shared by the whole traversal: a DISCARD forgets them,
+    // and a user re-attaches them as after a reload.
+    ...(snapshot.context.files.length > 0 ? [{ type: 'RESUME', sources: { f1: new Uint8Array(10) } }] : []),
     { type: 'TRANSFER.DONE', key: 'f1' },
     { type: 'TRANSFER.ERROR', key: 'f1', error: new NotAcceptingError({ message: 'x' }) },
     ...INVOKES.flatMap((id) => [
       ...UPLOAD_STATUSES.map((status) => ({ type: `xstate.done.actor.${id}`, output: stateWith(status) })),
       ...ERRORS.map((error) => ({ type: `xstate.error.actor.${id}`, error })),
     ]),
+    // delete_upload answers nothing; refused as gone (UL003), completed (UL005) or unanswered.
+    { type: 'xstate.done.actor.deleteUpload' },
+    ...[...ERRORS, new EntityNotFoundError({ message: 'x' })].map((error) => ({
+      type: 'xstate.error.actor.deleteUpload',
+      error,
+    })),
     ...delayed,
   ];
 }
@@ -108,6 +118,8 @@ describe('upload machine ↔ lifecycle contract', () => {
         snapshot.value,
         snapshot.context.files.map((f) => f.status),
         snapshot.context.entityId !== null,
+        // A deferred DISCARD changes where the next answer leads.
+        snapshot.context.discardRequested,
       ]);
     },
     limit: 5000,
