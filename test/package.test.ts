@@ -94,6 +94,17 @@ describe('the published package', { timeout: 180_000 }, () => {
   });
 
   it("TypeScript's classic node resolution (no exports map) finds every subpath's types", async () => {
+    // typesVersions names every typed subpath of exports, with the same declaration file.
+    const manifest = JSON.parse(await readFile(join(installed, 'package.json'), 'utf8')) as {
+      exports: Record<string, string | { types?: string }>;
+      typesVersions: Record<string, Record<string, string[]>>;
+    };
+    const typed = Object.entries(manifest.exports).flatMap(([path, entry]) =>
+      path !== '.' && typeof entry === 'object' && entry.types
+        ? [[path.slice(2), [entry.types]] as const]
+        : [],
+    );
+    expect(manifest.typesVersions['*']).toEqual(Object.fromEntries(typed));
     const dir = join(project, 'classic-node');
     await mkdir(dir, { recursive: true });
     await writeFile(
@@ -103,6 +114,7 @@ describe('the published package', { timeout: 180_000 }, () => {
       import { createSupabaseBackend } from 'upload-lifecycle/supabase';
       import { createPgliteBackend } from 'upload-lifecycle/pglite';
       import * as sql from 'upload-lifecycle/sql';
+      import { runWorker } from 'upload-lifecycle/worker';
       // Each is its declared type, not an unresolved \`any\`: a wrong call fails to compile.
       // @ts-expect-error createPgliteBackend needs a database
       createPgliteBackend();
@@ -110,6 +122,8 @@ describe('the published package', { timeout: 180_000 }, () => {
       createSupabaseBackend();
       // @ts-expect-error useUploadLifecycle takes options, not a number
       useUploadLifecycle(1);
+      // @ts-expect-error runWorker needs options
+      runWorker();
       export const used = [createUploadMachine, UnknownKindError, sql];
       `,
     );
