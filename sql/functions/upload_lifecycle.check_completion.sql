@@ -15,14 +15,17 @@ begin
   if v_status is distinct from 'completed' then
     return null;
   end if;
+  -- Requirements met, and every required job of the current attempt complete (processing_problems).
   select string_agg(p, E'\n') into v_problems
-    from upload_lifecycle.completion_problems(new.id, true) as p;
+    from (select upload_lifecycle.completion_problems(new.id, true) as p
+          union all
+          select upload_lifecycle.processing_problems(new.id)) problems;
   if v_problems is not null then
     raise exception using
       errcode = 'UL002',
       message = format('entity %s cannot be completed: requirements not met', new.id),
       detail = v_problems,
-      hint = 'Upload the missing files, then call finalize_upload again.';
+      hint = 'Upload the missing files and call finalize_upload; a processing upload completes when its required jobs do.';
   end if;
   return null;
 end
