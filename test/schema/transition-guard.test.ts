@@ -45,8 +45,9 @@ describe.each([
     const id = await entityAt(db, kind, owner, from);
     expect(await statusOfRow(db, id)).toBe(from);
     const allowed = from === to || isAllowedStatusChange(from, to);
-    // uploading → completed must also pass the commit-time check: give it verified files.
-    if (allowed && to === 'completed' && from !== to) await satisfyRequirements(db, id, owner);
+    // uploading → completed must also pass the commit-time check: give it verified files
+    // (an entity walked to processing has them already: its files are frozen).
+    if (allowed && to === 'completed' && from === 'uploading') await satisfyRequirements(db, id, owner);
     const before = await eventsOf(db, id);
 
     const update = as(db, actor, (tx) =>

@@ -55,7 +55,9 @@ export async function entityAt(
       id = await insertDraft(db, kind, ownerId);
       continue;
     }
-    if (step.to === 'completed') await satisfyRequirements(db, id!, ownerId);
+    // Files are registered only while uploading; from finalize on they are frozen.
+    if (step.from === 'uploading' && (step.to === 'completed' || step.to === 'processing'))
+      await satisfyRequirements(db, id!, ownerId);
     await setStatus(db, id!, step.to);
   }
   return id!;
