@@ -37,6 +37,10 @@ export interface SweepCounts {
   objects_scanned: number;
   orphan_pass_complete: boolean;
   outbox_pruned: number;
+  job_leases_expired: number;
+  processing_failed: number;
+  job_events_pruned: number;
+  dead_letters_pruned: number;
   batch: number;
 }
 
