@@ -152,7 +152,11 @@ export const JOB_TRANSITIONS: readonly JobTransition[] = (() => {
           to: (target.meta as JobStatusMeta).status,
           guard: typeof definition.guard === 'string' ? definition.guard : definition.guard ? 'inline' : null,
           actions: definition.actions.map((a) =>
-            typeof a === 'string' ? a : typeof a === 'object' && a !== null && 'type' in a ? String(a.type) : 'inline',
+            typeof a === 'string'
+              ? a
+              : typeof a === 'object' && a !== null && 'type' in a
+                ? String(a.type)
+                : 'inline',
           ),
         });
       }

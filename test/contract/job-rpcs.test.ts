@@ -53,7 +53,12 @@ beforeEach(async () => {
 });
 
 /** Stores a derived object as the worker would (service key: no storage policy applies). */
-async function storeArtifact(entityId: string, name: string, size: number, mimetype: string): Promise<string> {
+async function storeArtifact(
+  entityId: string,
+  name: string,
+  size: number,
+  mimetype: string,
+): Promise<string> {
   const path = `${owner}/${entityId}/${name}`;
   await as(db, superuser, (tx) =>
     tx.query(`insert into storage.objects (bucket_id, name, owner_id, metadata) values ($1, $2, null, $3)`, [
@@ -150,10 +155,18 @@ describe('complete_upload_job', () => {
     const path = await storeArtifact(entityId, 'thumb-small.webp', 120, 'image/webp');
     const missing = await rejection(
       completeJob(db, job!.job_id, 'w1', {}, [
-        { variant: 'small', object_path: `${owner}/${entityId}/nothing`, size: 1, content_type: 'image/webp' },
+        {
+          variant: 'small',
+          object_path: `${owner}/${entityId}/nothing`,
+          size: 1,
+          content_type: 'image/webp',
+        },
       ]),
     );
-    expect(missing).toMatchObject({ code: 'UL004', message: expect.stringMatching(/artifact small: no object/) });
+    expect(missing).toMatchObject({
+      code: 'UL004',
+      message: expect.stringMatching(/artifact small: no object/),
+    });
     const wrongSize = await rejection(
       completeJob(db, job!.job_id, 'w1', {}, [
         { variant: 'small', object_path: path, size: 121, content_type: 'image/webp' },
@@ -173,7 +186,14 @@ describe('complete_upload_job', () => {
       { variant: 'small', object_path: path, size: 120, content_type: 'image/webp' },
     ]);
     expect(done.artifacts).toEqual([
-      { variant: 'small', bucket_id: bucketId, object_path: path, size: 120, content_type: 'image/webp', sha256: null },
+      {
+        variant: 'small',
+        bucket_id: bucketId,
+        object_path: path,
+        size: 120,
+        content_type: 'image/webp',
+        sha256: null,
+      },
     ]);
     const state = await rpc<{ jobs: { processor: string; status: string; artifacts: unknown[] }[] }>(
       db,
@@ -181,7 +201,10 @@ describe('complete_upload_job', () => {
       'get_upload_state',
       { entity_id: entityId },
     );
-    expect(byProcessor(state.jobs, 'thumbnail')).toMatchObject({ status: 'complete', artifacts: done.artifacts });
+    expect(byProcessor(state.jobs, 'thumbnail')).toMatchObject({
+      status: 'complete',
+      artifacts: done.artifacts,
+    });
   });
 });
 
@@ -254,7 +277,9 @@ describe('retry after a processing failure', () => {
       ['thumbnail', 'pending'],
       ['type', 'pending'],
     ]);
-    const state = await rpc<{ jobs: unknown[] }>(db, user(owner), 'get_upload_state', { entity_id: entityId });
+    const state = await rpc<{ jobs: unknown[] }>(db, user(owner), 'get_upload_state', {
+      entity_id: entityId,
+    });
     expect(state.jobs).toHaveLength(3);
   });
 });
@@ -267,7 +292,9 @@ describe('extend_upload_job_leases', () => {
     await expireLease(db, b);
     const before = (await jobRow(db, a)).lease_until!;
     expect(await extendLeases(db, 'w1', [a, b], 600)).toEqual([a]);
-    expect(new Date((await jobRow(db, a)).lease_until!).getTime()).toBeGreaterThan(new Date(before).getTime());
+    expect(new Date((await jobRow(db, a)).lease_until!).getTime()).toBeGreaterThan(
+      new Date(before).getTime(),
+    );
     expect(await extendLeases(db, 'w2', [a], 600)).toEqual([]);
   });
 });
@@ -316,7 +343,10 @@ describe('the sweep and jobs', () => {
 
   it('prunes job events and dead letters past their retention, and nothing younger', async () => {
     // Keep the failed entity (and so its dead letters) past the 30-day retention.
-    await db.query(`update upload_lifecycle.entity_kinds set failed_ttl = interval '90 days' where kind = $1`, [kind]);
+    await db.query(
+      `update upload_lifecycle.entity_kinds set failed_ttl = interval '90 days' where kind = $1`,
+      [kind],
+    );
     await finalizedEntity(db, kind, owner);
     const [job] = await claimJobs(db, 'w1', { processors: ['sha256'] });
     await failJob(db, job!.job_id, 'w1', { message: 'bad' }, false);
@@ -330,11 +360,13 @@ describe('the sweep and jobs', () => {
 
   it('job events are append-only outside the sweep (UL005), even for the superuser', async () => {
     await finalizedEntity(db, kind, owner);
-    expect(await sqlstate(as(db, superuser, (tx) => tx.query('delete from upload_lifecycle.job_events')))).toBe(
-      'UL005',
-    );
     expect(
-      await sqlstate(as(db, superuser, (tx) => tx.query(`update upload_lifecycle.job_events set event = 'x'`))),
+      await sqlstate(as(db, superuser, (tx) => tx.query('delete from upload_lifecycle.job_events'))),
+    ).toBe('UL005');
+    expect(
+      await sqlstate(
+        as(db, superuser, (tx) => tx.query(`update upload_lifecycle.job_events set event = 'x'`)),
+      ),
     ).toBe('UL005');
   });
 });
@@ -408,9 +440,10 @@ describe('row level security on the job tables', () => {
         ).rows[0]!.n;
       expect(await count(owner), table).toBeGreaterThan(0);
       expect(await count(bob), table).toBe(0);
-      expect(await sqlstate(as(db, anon, (tx) => tx.query(`select * from upload_lifecycle.${table}`))), table).toBe(
-        '42501',
-      );
+      expect(
+        await sqlstate(as(db, anon, (tx) => tx.query(`select * from upload_lifecycle.${table}`))),
+        table,
+      ).toBe('42501');
     }
   });
 });

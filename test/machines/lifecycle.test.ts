@@ -58,8 +58,7 @@ describe('the lifecycle machine', () => {
           (t) =>
             t.from === status &&
             t.event === event.type &&
-            (event.type !== 'finalize' ||
-              (t.to === 'processing') === (event.processorsRequired === true)),
+            (event.type !== 'finalize' || (t.to === 'processing') === (event.processorsRequired === true)),
         );
         const guardBlocks =
           (event.type === 'finalize' && !event.requirementsMet) ||

@@ -3,7 +3,12 @@
 // the jobs in its transaction; `completed` is refused while a required job is not complete, for
 // service_role and the superuser too; from finalize on, the entity's files and objects are frozen.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { JOB_STATUSES, JOB_TRANSITIONS, isAllowedJobStatusChange, type JobStatus } from '../../src/machines/job.js';
+import {
+  JOB_STATUSES,
+  JOB_TRANSITIONS,
+  isAllowedJobStatusChange,
+  type JobStatus,
+} from '../../src/machines/job.js';
 import {
   as,
   createPgliteDb,
@@ -80,33 +85,36 @@ describe.each([
   ['service_role', service],
   ['superuser', superuser],
 ] as const)('a direct UPDATE of a job status as %s', (_name, actor) => {
-  it.each(pairs)('%s → %s passes the job trigger exactly when the job machine allows it', async (from, to) => {
-    const { jobId } = await jobAt(from);
-    expect((await jobRow(db, jobId)).status).toBe(from);
-    const allowed = from === to || isAllowedJobStatusChange(from, to);
-    const before = await jobEventsOf(db, jobId);
-    const update = as(db, actor, (tx) =>
-      tx.query(
-        `update upload_lifecycle.jobs set status = $2::upload_lifecycle.job_status,
+  it.each(pairs)(
+    '%s → %s passes the job trigger exactly when the job machine allows it',
+    async (from, to) => {
+      const { jobId } = await jobAt(from);
+      expect((await jobRow(db, jobId)).status).toBe(from);
+      const allowed = from === to || isAllowedJobStatusChange(from, to);
+      const before = await jobEventsOf(db, jobId);
+      const update = as(db, actor, (tx) =>
+        tx.query(
+          `update upload_lifecycle.jobs set status = $2::upload_lifecycle.job_status,
            lease_until = case when $2::text = 'running' then now() + interval '5 minutes' else lease_until end,
            worker_id = coalesce(worker_id, 'w')
          where id = $1`,
-        [jobId, to],
-      ),
-    );
-    if (allowed) {
-      await update;
-      expect((await jobRow(db, jobId)).status).toBe(to);
-      expect((await jobEventsOf(db, jobId)).length).toBe(before.length + (from === to ? 0 : 1));
-    } else {
-      await expect(update).rejects.toMatchObject({
-        code: 'UL001',
-        message: `forbidden job transition: ${from} → ${to}`,
-      });
-      expect((await jobRow(db, jobId)).status).toBe(from);
-      expect(await jobEventsOf(db, jobId)).toEqual(before);
-    }
-  });
+          [jobId, to],
+        ),
+      );
+      if (allowed) {
+        await update;
+        expect((await jobRow(db, jobId)).status).toBe(to);
+        expect((await jobEventsOf(db, jobId)).length).toBe(before.length + (from === to ? 0 : 1));
+      } else {
+        await expect(update).rejects.toMatchObject({
+          code: 'UL001',
+          message: `forbidden job transition: ${from} → ${to}`,
+        });
+        expect((await jobRow(db, jobId)).status).toBe(from);
+        expect(await jobEventsOf(db, jobId)).toEqual(before);
+      }
+    },
+  );
 });
 
 describe('the job machine in the database', () => {
@@ -208,17 +216,20 @@ describe('the deferred completion check and required jobs', () => {
   it.each([
     ['service_role', service],
     ['superuser', superuser],
-  ] as const)('processing → completed is refused by %s while a required job is pending (UL002)', async (_n, actor) => {
-    const entityId = await finalizedEntity(db, kind, owner);
-    const error = await rejection(
-      as(db, actor, (tx) =>
-        tx.query(`update upload_lifecycle.entities set status = 'completed' where id = $1`, [entityId]),
-      ),
-    );
-    expect(error.code).toBe('UL002');
-    expect(error.detail).toMatch(/required processor sha256 is pending/);
-    expect(await statusOfRow(db, entityId)).toBe('processing');
-  });
+  ] as const)(
+    'processing → completed is refused by %s while a required job is pending (UL002)',
+    async (_n, actor) => {
+      const entityId = await finalizedEntity(db, kind, owner);
+      const error = await rejection(
+        as(db, actor, (tx) =>
+          tx.query(`update upload_lifecycle.entities set status = 'completed' where id = $1`, [entityId]),
+        ),
+      );
+      expect(error.code).toBe('UL002');
+      expect(error.detail).toMatch(/required processor sha256 is pending/);
+      expect(await statusOfRow(db, entityId)).toBe('processing');
+    },
+  );
 
   it('uploading → completed directly (no finalize, so no jobs) is refused for a kind with a required processor', async () => {
     const entityId = await finalizedEntity(db, kind, owner);
@@ -228,7 +239,9 @@ describe('the deferred completion check and required jobs', () => {
     );
     await as(db, user(owner), (tx) => tx.query('select public.retry_upload($1)', [entityId]));
     await as(db, service, (tx) =>
-      tx.query(`update upload_lifecycle.entity_files set verified_at = now() where entity_id = $1`, [entityId]),
+      tx.query(`update upload_lifecycle.entity_files set verified_at = now() where entity_id = $1`, [
+        entityId,
+      ]),
     );
     const error = await rejection(
       as(db, superuser, (tx) =>
@@ -256,19 +269,24 @@ describe('from finalize on, the entity’s files are frozen', () => {
   it.each([
     ['service_role', service],
     ['superuser', superuser],
-  ] as const)('%s can neither replace nor delete a processing entity’s objects (UL005)', async (_n, actor) => {
-    const entityId = await finalizedEntity(db, kind, owner);
-    const replace = as(db, actor, (tx) =>
-      tx.query(`update storage.objects o set metadata = jsonb_set(o.metadata, '{size}', '1') ${objectsOf(entityId)}`),
-    );
-    expect(await sqlstate(replace)).toBe('UL005');
-    const remove = as(db, actor, (tx) =>
-      tx.exec(`select set_config('storage.allow_delete_query', 'true', true);
+  ] as const)(
+    '%s can neither replace nor delete a processing entity’s objects (UL005)',
+    async (_n, actor) => {
+      const entityId = await finalizedEntity(db, kind, owner);
+      const replace = as(db, actor, (tx) =>
+        tx.query(
+          `update storage.objects o set metadata = jsonb_set(o.metadata, '{size}', '1') ${objectsOf(entityId)}`,
+        ),
+      );
+      expect(await sqlstate(replace)).toBe('UL005');
+      const remove = as(db, actor, (tx) =>
+        tx.exec(`select set_config('storage.allow_delete_query', 'true', true);
                delete from storage.objects o using upload_lifecycle.entity_files f
                where f.entity_id = '${entityId}' and o.bucket_id = f.bucket_id and o.name = f.object_path;`),
-    );
-    expect(await sqlstate(remove)).toBe('UL005');
-  });
+      );
+      expect(await sqlstate(remove)).toBe('UL005');
+    },
+  );
 
   it('no file can be registered, removed or changed while processing (UL005)', async () => {
     const entityId = await finalizedEntity(db, kind, owner);
