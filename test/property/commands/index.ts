@@ -36,6 +36,7 @@ import {
   type DirectRole,
 } from './direct-sql.js';
 import { AdvanceClockCommand, SweepCommand } from './time.js';
+import { ClaimJobsCommand, CompleteJobCommand, FailJobCommand, type WorkerName } from './jobs.js';
 import {
   ChangeKindCommand,
   ChangeRequirementCommand,
@@ -168,6 +169,11 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [2, fc.tuple(ref, kindChange).map(([e, c]) => new ChangeKindCommand(e, c))],
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
+  weighted.push(
+    [2, fc.constantFrom<WorkerName>('w1', 'w2').map((w) => new ClaimJobsCommand(w))],
+    [2, fc.tuple(ref, fc.boolean()).map(([j, holder]) => new CompleteJobCommand(j, holder))],
+    [1, fc.tuple(ref, fc.boolean()).map(([j, retryable]) => new FailJobCommand(j, retryable))],
+  );
   if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
   return weighted.flatMap(([n, arbitrary]) => Array.from({ length: n }, () => arbitrary));
 }
@@ -181,3 +187,4 @@ export * from './lifecycle.js';
 export * from './storage.js';
 export * from './direct-sql.js';
 export * from './admin.js';
+export * from './jobs.js';
