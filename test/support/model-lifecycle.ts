@@ -232,6 +232,8 @@ export function applyEvent(model: LifecycleModel, entity: ModelEntity, event: Li
     }));
     for (const f of filesOf(model, entity.id)) f.verified = true;
   }
+  // finalize verifies the files whichever way it goes (processing waits on verified files too).
+  if (step.to === 'processing') for (const f of filesOf(model, entity.id)) f.verified = true;
   if (step.to === 'failed' && entity.hadUpload) model.depth.failedAfterUpload = true;
   if (event.type === 'retry') model.depth.retryAfterFailure = true;
   // The database's trigger cancels the jobs of an attempt that is over (cancel_stale_jobs).
@@ -265,6 +267,9 @@ export function removeFiles(
   }
   const gone = new Set(files);
   model.files = model.files.filter((f) => !gone.has(f));
+  // A file's jobs (of any attempt) go with it (foreign key, on delete cascade).
+  const goneIds = new Set(files.map((f) => f.id));
+  model.jobs = model.jobs.filter((j) => !goneIds.has(j.fileId));
 }
 
 /** Deletes an entity (owner, admin or sweep): its files go, their paths are queued. */

@@ -36,7 +36,13 @@ import {
   type DirectRole,
 } from './direct-sql.js';
 import { AdvanceClockCommand, SweepCommand } from './time.js';
-import { ClaimJobsCommand, CompleteJobCommand, FailJobCommand, type WorkerName } from './jobs.js';
+import {
+  ClaimJobsCommand,
+  CompleteJobCommand,
+  FailJobCommand,
+  ProcessUploadCommand,
+  type WorkerName,
+} from './jobs.js';
 import {
   ChangeKindCommand,
   ChangeRequirementCommand,
@@ -170,6 +176,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
   weighted.push(
+    [2, owner.map((o) => new ProcessUploadCommand(o))],
     [2, fc.constantFrom<WorkerName>('w1', 'w2').map((w) => new ClaimJobsCommand(w))],
     [2, fc.tuple(ref, fc.boolean()).map(([j, holder]) => new CompleteJobCommand(j, holder))],
     [1, fc.tuple(ref, fc.boolean()).map(([j, retryable]) => new FailJobCommand(j, retryable))],

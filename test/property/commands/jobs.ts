@@ -16,6 +16,7 @@ import {
 import { bury, entityOf, moveJob, requiredJobsComplete, type ModelJob } from '../../support/model-jobs.js';
 import { runAs, sql } from '../sql.js';
 import { type Real, agree, count, outcome, LifecycleCommand } from './base.js';
+import { CreateDraftCommand, FillRequirementsCommand, LifecycleOpCommand } from './lifecycle.js';
 
 const WORKERS = ['w1', 'w2'] as const;
 export type WorkerName = (typeof WORKERS)[number];
@@ -189,6 +190,26 @@ export class FailJobCommand extends JobCommand {
   }
   toString(): string {
     return `fail_upload_job(${this.resolved || `j?${this.jobRef}`}, retryable ${this.retryable})`;
+  }
+}
+
+/**
+ * The path to `processing` in one command, as the owner: a draft of the first kind with required
+ * processors, its requirements filled, finalized — each sub-step checked like the single
+ * commands. Random sequences rarely line these up on a kind with processors without it.
+ */
+export class ProcessUploadCommand extends LifecycleCommand {
+  constructor(readonly owner: number) {
+    super();
+  }
+  async step(m: LifecycleModel, r: Real): Promise<void> {
+    const kindIndex = m.kinds.findIndex((k) => k.processors?.some((p) => p.required));
+    await new CreateDraftCommand(this.owner, kindIndex, 'owner').step(m, r);
+    await new FillRequirementsCommand(0).step(m, r);
+    await new LifecycleOpCommand('finalize', 0, 'owner').step(m, r);
+  }
+  toString(): string {
+    return `process_upload(owner u${this.owner}): create, fill, finalize`;
   }
 }
 
