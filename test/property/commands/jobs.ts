@@ -199,7 +199,11 @@ export class FailJobCommand extends JobCommand {
  * commands. Random sequences rarely line these up on a kind with processors without it.
  */
 export class ProcessUploadCommand extends LifecycleCommand {
-  constructor(readonly owner: number) {
+  constructor(
+    readonly owner: number,
+    /** Then a worker claims every due job and completes what it holds. */
+    readonly work: boolean,
+  ) {
     super();
   }
   async step(m: LifecycleModel, r: Real): Promise<void> {
@@ -207,9 +211,14 @@ export class ProcessUploadCommand extends LifecycleCommand {
     await new CreateDraftCommand(this.owner, kindIndex, 'owner').step(m, r);
     await new FillRequirementsCommand(0).step(m, r);
     await new LifecycleOpCommand('finalize', 0, 'owner').step(m, r);
+    if (!this.work) return;
+    await new ClaimJobsCommand('w1').step(m, r);
+    const held = m.jobs.filter((j) => j.status === 'running').length;
+    // Ref 0 is the newest running job: each completion takes the next one.
+    for (let i = 0; i < held; i++) await new CompleteJobCommand(0, true).step(m, r);
   }
   toString(): string {
-    return `process_upload(owner u${this.owner}): create, fill, finalize`;
+    return `process_upload(owner u${this.owner}): create, fill, finalize${this.work ? ', claim and complete' : ''}`;
   }
 }
 
