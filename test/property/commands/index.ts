@@ -176,7 +176,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
   weighted.push(
-    [2, fc.tuple(owner, fc.boolean()).map(([o, work]) => new ProcessUploadCommand(o, work))],
+    [1, fc.tuple(owner, fc.boolean()).map(([o, work]) => new ProcessUploadCommand(o, work))],
     [1, fc.constantFrom<WorkerName>('w1', 'w2').map((w) => new ClaimJobsCommand(w))],
     [1, fc.tuple(ref, fc.boolean()).map(([j, holder]) => new CompleteJobCommand(j, holder))],
     [1, fc.tuple(ref, fc.boolean()).map(([j, retryable]) => new FailJobCommand(j, retryable))],
