@@ -371,6 +371,32 @@ describe('the sweep and jobs', () => {
   });
 });
 
+describe('artifact objects and the deletion outbox', () => {
+  const queued = async (path: string) =>
+    (
+      await db.query<{ reason: string }>(
+        `select reason from upload_lifecycle.storage_deletions where object_path = $1 and done_at is null`,
+        [path],
+      )
+    ).rows.map((r) => r.reason);
+
+  it('the orphan sweep spares a recorded artifact; deleting its upload queues its object', async () => {
+    const entityId = await finalizedEntity(db, kind, owner);
+    const [thumb] = await claimJobs(db, 'w1', { processors: ['thumbnail'] });
+    const path = await storeArtifact(entityId, 'thumb.webp', 10, 'image/webp');
+    await completeJob(db, thumb!.job_id, 'w1', {}, [
+      { variant: 'small', object_path: path, size: 10, content_type: 'image/webp' },
+    ]);
+    const stray = await storeArtifact(entityId, 'never-recorded.webp', 10, 'image/webp');
+    await runSweep(db, { hours: 2 });
+    expect(await queued(path)).toEqual([]);
+    expect(await queued(stray)).toEqual(['orphan']);
+
+    await rpc(db, user(owner), 'delete_upload', { entity_id: entityId });
+    expect(await queued(path)).toEqual(['entity_deleted']);
+  });
+});
+
 describe('requeue_failed_upload_job (dead letters)', () => {
   const letterOf = async (jobId: string) =>
     (await db.query<{ id: string }>(`select id from upload_lifecycle.failed_jobs where job_id = $1`, [jobId]))
