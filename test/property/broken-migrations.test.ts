@@ -96,6 +96,16 @@ const BREAKAGES: Breakage[] = [
         "e.status_changed_at <= v_now - interval '1 day'",
       ),
   },
+  // Issue 15: completion waits for the required processing jobs.
+  {
+    name: 'completion no longer waits for required jobs (processing_problems finds none)',
+    source: 'functions/upload_lifecycle.processing_problems.sql',
+    apply: (sql) =>
+      sql.replace(
+        "where e.id = p_entity_id and j.status is distinct from 'complete'",
+        'where e.id = p_entity_id and false',
+      ),
+  },
   {
     name: "an idempotency key finds another owner's upload (lookup not scoped to the owner)",
     source: 'functions/public.create_upload_draft.sql',
