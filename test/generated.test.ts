@@ -4,6 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { createMachine } from 'xstate';
 import {
   INITIAL_STATUS_SQL_PATH,
+  JOB_DOC_PATH,
+  JOB_SQL_PATH,
   LIFECYCLE_DOC_PATH,
   LIFECYCLE_SQL_PATH,
   SCHEMA_DOC_PATH,
@@ -23,6 +25,8 @@ describe('generated files', () => {
     expect([...files.keys()].sort()).toEqual(
       [
         INITIAL_STATUS_SQL_PATH,
+        JOB_DOC_PATH,
+        JOB_SQL_PATH,
         LIFECYCLE_DOC_PATH,
         LIFECYCLE_SQL_PATH,
         SCHEMA_DOC_PATH,

@@ -19,6 +19,12 @@ declare
   v_failed integer := 0;
   v_pruned integer := 0;
   v_orphans jsonb;
+  v_job record;
+  v_leases integer := 0;
+  v_processing_failed integer := 0;
+  v_job_events_pruned integer := 0;
+  v_dead_letters_pruned integer := 0;
+  v_state upload_lifecycle.sweep_state;
 begin
   if v_batch is null or v_batch < 1 or v_batch > 100000 then
     raise exception using
@@ -108,11 +114,81 @@ begin
   delete from upload_lifecycle.storage_deletions d using old where d.id = old.id;
   get diagnostics v_pruned = row_count;
 
+  -- 6. Running jobs whose lease expired (their worker stopped heartbeating): back to pending while
+  --    runs are left (lease_expired), else failed and buried like a worker's last failure. Entity
+  --    first, then job, skipping locked rows: never waits behind a worker's answer.
+  for v_job in
+    select j.id, j.entity_id from upload_lifecycle.jobs j
+    where j.status = 'running' and j.lease_until <= v_now
+    order by j.lease_until
+    limit v_batch
+  loop
+    perform 1 from upload_lifecycle.entities e where e.id = v_job.entity_id for update skip locked;
+    continue when not found;
+    perform 1 from upload_lifecycle.jobs j where j.id = v_job.id and j.status = 'running'
+      and j.lease_until <= v_now for update skip locked;
+    continue when not found;
+    update upload_lifecycle.jobs j
+      set status = case when j.attempt < j.max_attempts then 'pending' else 'failed' end::upload_lifecycle.job_status,
+          run_after = v_now,
+          last_error = jsonb_build_object('code', 'lease_expired', 'message',
+            format('the lease of worker %s expired at %s', j.worker_id, j.lease_until))
+      where j.id = v_job.id;
+    if exists (select 1 from upload_lifecycle.jobs j where j.id = v_job.id and j.status = 'failed') then
+      perform upload_lifecycle.bury_job(v_job.id);
+    end if;
+    v_leases := v_leases + 1;
+  end loop;
+
+  -- 7. Processing entities with a dead required job of their attempt fail (fail_upload_job does
+  --    it at once; this catches jobs buried by any other path).
+  for v_job in
+    select distinct e.id from upload_lifecycle.entities e
+    join upload_lifecycle.jobs j on j.entity_id = e.id and j.entity_attempt = e.attempt
+    where e.status = 'processing' and j.required and j.status = 'dead'
+    limit v_batch
+  loop
+    perform 1 from upload_lifecycle.entities e where e.id = v_job.id and e.status = 'processing'
+      for update skip locked;
+    continue when not found;
+    update upload_lifecycle.entities e
+      set status = 'failed', failure_reason = 'processing failed: a required job is dead'
+      where e.id = v_job.id;
+    v_processing_failed := v_processing_failed + 1;
+  end loop;
+
+  -- 8. Job events and dead letters past their retention.
+  select * into v_state from upload_lifecycle.sweep_state s where s.id;
+  perform pg_catalog.set_config('upload_lifecycle.pruning_job_events', 'on', true);
+  with old as (
+    select ev.id from upload_lifecycle.job_events ev
+    where ev.created_at <= v_now - coalesce(v_state.job_event_retention, interval '30 days')
+    order by ev.created_at
+    limit v_batch
+    for update skip locked
+  )
+  delete from upload_lifecycle.job_events ev using old where ev.id = old.id;
+  get diagnostics v_job_events_pruned = row_count;
+  perform pg_catalog.set_config('upload_lifecycle.pruning_job_events', '', true);
+  with old as (
+    select d.id from upload_lifecycle.failed_jobs d
+    where d.failed_at <= v_now - coalesce(v_state.dead_letter_retention, interval '30 days')
+    order by d.failed_at
+    limit v_batch
+    for update skip locked
+  )
+  delete from upload_lifecycle.failed_jobs d using old where d.id = old.id;
+  get diagnostics v_dead_letters_pruned = row_count;
+
   return jsonb_build_object(
     'drafts_deleted', v_drafts,
     'uploads_expired', v_expired,
     'failed_deleted', v_failed,
     'outbox_pruned', v_pruned,
+    'job_leases_expired', v_leases,
+    'processing_failed', v_processing_failed,
+    'job_events_pruned', v_job_events_pruned,
+    'dead_letters_pruned', v_dead_letters_pruned,
     'batch', v_batch
   ) || v_orphans;
 end

@@ -14,8 +14,12 @@ as $$
 declare
   v_to upload_lifecycle.upload_status;
 begin
+  -- One event may have several rows with exclusive guards (finalize → processing | completed).
   select t.to_status into v_to from upload_lifecycle.transitions t
-    where t.from_status = p_entity.status and t.event = p_event;
+    where t.from_status = p_entity.status and t.event = p_event
+      and upload_lifecycle.transition_guard_holds(p_entity.id, t.guard)
+    order by t.to_status
+    limit 1;
   if not found then
     raise exception using
       errcode = 'UL001',

@@ -89,10 +89,12 @@ begin
     -- The entity is being deleted (cascade): its files go with it.
     return case when tg_op = 'DELETE' then old else new end;
   end if;
-  if v_entity.status = 'completed' then
+  if v_entity.status in ('processing', 'completed') then
     raise exception using errcode = 'UL005',
-      message = format('files of completed entity %s cannot change', v_entity.id),
-      hint = 'A completed entity is final; create a new entity for new files.';
+      message = format('files of %s entity %s cannot change', v_entity.status, v_entity.id),
+      hint = case v_entity.status
+               when 'processing' then 'The files of a finalized upload are frozen while it is processed.'
+               else 'A completed entity is final; create a new entity for new files.' end;
   end if;
   if tg_op = 'DELETE' then
     return old;

@@ -15,11 +15,12 @@ begin
   join upload_lifecycle.entities e on e.id = f.entity_id
   where f.bucket_id = old.bucket_id and f.object_path = old.name
   for share of e;
-  if v_status = 'completed' then
+  -- Frozen from finalize on: the checks of processing hold for the bytes that stay.
+  if v_status in ('processing', 'completed') then
     raise exception using
       errcode = 'UL005',
-      message = format('the objects of completed entity %s cannot be changed or removed', v_entity_id),
-      hint = 'A completed entity is final; delete the entity to remove its files.';
+      message = format('the objects of %s entity %s cannot be changed or removed', v_status, v_entity_id),
+      hint = 'A finalized entity''s files are frozen; delete the entity to remove its files.';
   end if;
   return case when tg_op = 'DELETE' then old else new end;
 end

@@ -13,7 +13,7 @@ begin
       select 1
       from upload_lifecycle.entity_files f
       join upload_lifecycle.entities e on e.id = f.entity_id
-      where f.bucket_id = p_bucket_id and f.object_path = p_name and e.status = 'completed'
+      where f.bucket_id = p_bucket_id and f.object_path = p_name and e.status in ('processing', 'completed')
     )
   );
 end

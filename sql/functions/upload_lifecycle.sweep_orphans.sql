@@ -58,6 +58,8 @@ begin
       where s.updated_at <= p_now - v_state.orphan_grace
         and not exists (select 1 from upload_lifecycle.entity_files f
                         where f.bucket_id = v_bucket and f.object_path = s.name)
+        and not exists (select 1 from upload_lifecycle.artifacts a
+                        where a.bucket_id = v_bucket and a.object_path = s.name)
       on conflict (bucket_id, object_path) where done_at is null do nothing
       returning 1
     )

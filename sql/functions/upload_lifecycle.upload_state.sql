@@ -3,7 +3,9 @@
 -- The answer of every RPC. object_exists / object_matches say, per file, whether finalize would
 -- accept the stored object: the per-file rules of completion_problems (owner, stored size = declared
 -- size, declared size within the slot's max_bytes as it stands now, allowed type), so a resuming
--- client is never told "uploaded" for a file finalize refuses. Every answer lists the file keys.
+-- client is never told "uploaded" for a file finalize refuses. Every answer lists the file keys,
+-- and the processing jobs of the current attempt (processor, status, required, last error,
+-- artifacts) per file.
 create or replace function upload_lifecycle.upload_state(p_entity_id uuid)
 returns jsonb
 language plpgsql
@@ -55,7 +57,27 @@ begin
         from upload_lifecycle.entity_files f
         join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
         left join storage.objects o on o.bucket_id = f.bucket_id and o.name = f.object_path
-        where f.entity_id = e.id), '[]'::jsonb))
+        where f.entity_id = e.id), '[]'::jsonb),
+      -- The processing jobs of the current attempt, per file, with their derived objects.
+      'jobs', coalesce((
+        select jsonb_agg(jsonb_build_object(
+                 'job_id', j.id,
+                 'file_id', j.file_id,
+                 'processor', j.processor,
+                 'required', j.required,
+                 'status', j.status,
+                 'attempt', j.attempt,
+                 'max_attempts', j.max_attempts,
+                 'last_error', j.last_error,
+                 'artifacts', coalesce((
+                   select jsonb_agg(jsonb_build_object('variant', a.variant, 'bucket_id', a.bucket_id,
+                            'object_path', a.object_path, 'size', a.size, 'content_type', a.content_type,
+                            'sha256', a.sha256) order by a.variant)
+                   from upload_lifecycle.artifacts a where a.job_id = j.id), '[]'::jsonb))
+               order by f.seq, j.processor)
+        from upload_lifecycle.jobs j
+        join upload_lifecycle.entity_files f on f.id = j.file_id
+        where j.entity_id = e.id and j.entity_attempt = e.attempt), '[]'::jsonb))
     from upload_lifecycle.entities e
     join upload_lifecycle.entity_kinds k on k.kind = e.kind
     where e.id = p_entity_id
@@ -67,6 +89,7 @@ revoke all on function upload_lifecycle.upload_state(uuid) from public;
 -- The RPC answers, declared for the type generator (npm run generate:types).
 comment on function upload_lifecycle.upload_state(uuid) is
 $c$The UploadState JSON of docs/rpc.md, answered by every lifecycle RPC.
-@type UploadState { entity_id: string; kind: string; status: "draft" | "uploading" | "completed" | "failed"; attempt: number; max_attempts: number; failure_reason: string | null; metadata: { [key: string]: Json | undefined }; created_at: string; updated_at: string; completed_at: string | null; requirements: UploadStateRequirement[]; files: UploadStateFile[] }
+@type UploadState { entity_id: string; kind: string; status: "draft" | "uploading" | "processing" | "completed" | "failed"; attempt: number; max_attempts: number; failure_reason: string | null; metadata: { [key: string]: Json | undefined }; created_at: string; updated_at: string; completed_at: string | null; requirements: UploadStateRequirement[]; files: UploadStateFile[]; jobs: UploadStateJob[] }
 @type UploadStateRequirement { slot: string; min_count: number; max_count: number; max_bytes: number; allowed_mime_types: string[] }
-@type UploadStateFile { file_id: string; file_key: string; slot: string; original_name: string; declared_size: number; declared_mime: string; sha256: string | null; bucket_id: string; object_path: string; verified_at: string | null; object_exists: boolean; object_matches: boolean }$c$;
+@type UploadStateFile { file_id: string; file_key: string; slot: string; original_name: string; declared_size: number; declared_mime: string; sha256: string | null; bucket_id: string; object_path: string; verified_at: string | null; object_exists: boolean; object_matches: boolean }
+@type UploadStateJob { job_id: string; file_id: string; processor: string; required: boolean; status: "pending" | "running" | "complete" | "failed" | "dead" | "cancelled"; attempt: number; max_attempts: number; last_error: Json | null; artifacts: UploadArtifact[] }$c$;

@@ -20,7 +20,9 @@ begin
     values ('entities', 'entities_guard_insert'), ('entities', 'entities_guard_update'),
            ('entities', 'entities_completion_check'), ('entities', 'entities_audit'),
            ('entity_files', 'entity_files_guard'), ('entity_events', 'entity_events_append_only'),
-           ('entity_kinds', 'entity_kinds_bucket'), ('file_requirements', 'file_requirements_bucket')
+           ('entity_kinds', 'entity_kinds_bucket'), ('file_requirements', 'file_requirements_bucket'),
+           ('entities', 'entities_cancel_stale_jobs'), ('jobs', 'jobs_guard'), ('jobs', 'jobs_audit'),
+           ('job_events', 'job_events_append_only'), ('artifacts', 'artifacts_queue_objects')
   ),
   -- name, arguments, executable by anon, by authenticated, by service_role
   rpcs(name, args, anon, authenticated, service) as (
@@ -37,7 +39,12 @@ begin
            ('delete_upload', 'uuid', false, true, true),
            ('create_upload_share', 'uuid, timestamp with time zone', false, true, false),
            ('revoke_upload_share', 'uuid', false, true, false),
-           ('get_shared_upload', 'text', true, true, true)
+           ('get_shared_upload', 'text', true, true, true),
+           ('claim_upload_jobs', 'text, integer, integer, text[]', false, false, true),
+           ('extend_upload_job_leases', 'text, uuid[], integer', false, false, true),
+           ('complete_upload_job', 'uuid, text, jsonb, jsonb', false, false, true),
+           ('fail_upload_job', 'uuid, text, jsonb, boolean', false, false, true),
+           ('requeue_failed_upload_job', 'uuid', false, false, true)
   ),
   rpc_procs as (
     select r.*, p.oid as proc

@@ -6,6 +6,8 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LIFECYCLE_TRANSITIONS, UPLOAD_STATUSES, lifecycleMachine } from '../machines/lifecycle.js';
 import { toMermaid } from '../machines/diagram.js';
+import { JOB_STATUSES, JOB_TRANSITIONS, jobMachine } from '../machines/job.js';
+import { renderJobDoc, renderJobSql, type JobSpec } from './job-sql.js';
 import { renderInitialStatusSql, renderLifecycleSql, type LifecycleSpec } from './lifecycle-sql.js';
 import { renderLifecycleDoc } from './lifecycle-doc.js';
 import { renderUploadEventsDoc } from './upload-events-doc.js';
@@ -20,7 +22,9 @@ import {
   type SqlSequence,
 } from './sql-sequence.js';
 
-export const LIFECYCLE_SQL_PATH = 'sql/migrations/0002_lifecycle.sql';
+export const LIFECYCLE_SQL_PATH = 'sql/migrations/0037_lifecycle_transitions.sql';
+export const JOB_SQL_PATH = 'sql/migrations/0038_job_lifecycle.sql';
+export const JOB_DOC_PATH = 'docs/jobs.md';
 export const INITIAL_STATUS_SQL_PATH = 'sql/functions/upload_lifecycle.initial_status.sql';
 export const LIFECYCLE_DOC_PATH = 'docs/lifecycle.md';
 export const SQL_BUNDLE_PATH = 'src/generated/sql.ts';
@@ -31,6 +35,8 @@ export const lifecycleSpec: LifecycleSpec = {
   statuses: UPLOAD_STATUSES,
   transitions: LIFECYCLE_TRANSITIONS,
 };
+
+export const jobSpec: JobSpec = { statuses: JOB_STATUSES, transitions: JOB_TRANSITIONS };
 
 /** initial_status from the machine, keeping the migrations a release added to its file. */
 async function renderInitialStatusFile(root: string): Promise<string> {
@@ -45,6 +51,7 @@ export async function readSqlSources(
 ): Promise<{ migrations: MigrationSource[]; functions: FunctionSource[]; baseline: ReleaseBaseline }> {
   const generated = new Map([
     [LIFECYCLE_SQL_PATH, renderLifecycleSql(lifecycleSpec)],
+    [JOB_SQL_PATH, renderJobSql(jobSpec)],
     [INITIAL_STATUS_SQL_PATH, await renderInitialStatusFile(root)],
   ]);
   const read = async (dir: string) => {
@@ -88,6 +95,8 @@ export async function renderGeneratedFiles(
 ): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   files.set(LIFECYCLE_SQL_PATH, renderLifecycleSql(lifecycleSpec));
+  files.set(JOB_SQL_PATH, renderJobSql(jobSpec));
+  files.set(JOB_DOC_PATH, renderJobDoc(jobSpec, toMermaid(jobMachine)));
   files.set(INITIAL_STATUS_SQL_PATH, await renderInitialStatusFile(root));
   files.set(LIFECYCLE_DOC_PATH, renderLifecycleDoc(lifecycleSpec, toMermaid(lifecycleMachine)));
   files.set(UPLOAD_EVENTS_DOC_PATH, renderUploadEventsDoc());

@@ -1,8 +1,9 @@
 /**
- * Renders the lifecycle machine as SQL: the status enum, the transition table and the initial
- * status. The output is committed as `sql/migrations/0002_lifecycle.sql` and
+ * Renders the lifecycle machine as SQL: the transition table and the initial status. The output is
+ * committed as `sql/migrations/0037_lifecycle_transitions.sql` and
  * `sql/functions/upload_lifecycle.initial_status.sql`; a test fails when a committed file differs
- * from what these functions render from the machine.
+ * from what these functions render from the machine. (`0002_lifecycle.sql` was rendered here until
+ * release 0.1.0 and is frozen since: released migrations never change.)
  */
 import type { LifecycleTransition, UploadStatus } from '../machines/lifecycle.js';
 
@@ -15,6 +16,13 @@ const literal = (value: string) => `'${value.replaceAll("'", "''")}'`;
 const array = (values: readonly string[]) =>
   values.length === 0 ? `'{}'::text[]` : `array[${values.map(literal).join(', ')}]::text[]`;
 
+/**
+ * Renders `sql/migrations/0037_lifecycle_transitions.sql`. 0002 (released in 0.1.0, never changed
+ * again) created the enum and the table; 0036 added `processing` to the enum in its own
+ * transaction (a new enum value cannot be used in the transaction that adds it). This migration
+ * refuses to apply unless the enum is exactly the machine's statuses, then rewrites the table.
+ * Once it is released, the next change of the machine renders into a new migration.
+ */
 export function renderLifecycleSql(spec: LifecycleSpec): string {
   const initial = spec.transitions.find((t) => t.from === null);
   if (!initial) throw new Error('the lifecycle has no create transition');
@@ -25,40 +33,25 @@ export function renderLifecycleSql(spec: LifecycleSpec): string {
         `  (${literal(t.from!)}, ${literal(t.event)}, ${literal(t.to)}, ${t.guard ? literal(t.guard) : 'null'}, ${array(t.actions)}, ${array(t.actors)})`,
     )
     .join(',\n');
-  const enumValues = spec.statuses.map(literal).join(', ');
-  return `-- 0002 lifecycle: GENERATED from src/machines/lifecycle.ts by \`npm run generate\`. Do not edit.
--- Guarantees: the status enum has exactly the machine's statuses; upload_lifecycle.transitions
--- holds exactly the machine's status changes (from, event, to, guard, actions, who), and
--- initial_status() is the target of \`create\`. The triggers of 0007 consult this table, so it is
--- the only list of allowed status changes in the database. Nobody but the schema owner may change it.
+  const statuses = array(spec.statuses);
+  return `-- 0037 lifecycle transitions: GENERATED from src/machines/lifecycle.ts by \`npm run generate\`. Do not edit.
+-- Guarantees: the status enum has exactly the machine's statuses, in order (0002 created it, 0036
+-- added \`processing\`; this file refuses to apply otherwise), and upload_lifecycle.transitions holds
+-- exactly the machine's status changes (from, event, to, guard, actions, who). One event may lead
+-- to several statuses with exclusive guards (finalize: \`ready_for_processing\` → processing,
+-- \`requirements_met\` → completed), so (from, event) is no longer unique; (from, to) still is.
 do $$
 begin
-  if not exists (
-    select 1 from pg_type t join pg_namespace n on n.oid = t.typnamespace
-    where n.nspname = 'upload_lifecycle' and t.typname = 'upload_status'
-  ) then
-    create type upload_lifecycle.upload_status as enum (${enumValues});
+  if (select array_agg(e.enumlabel::text order by e.enumsortorder)
+      from pg_enum e join pg_type t on t.oid = e.enumtypid
+      join pg_namespace n on n.oid = t.typnamespace
+      where n.nspname = 'upload_lifecycle' and t.typname = 'upload_status') is distinct from ${statuses} then
+    raise exception 'upload_lifecycle.upload_status is not the lifecycle machine''s statuses %', ${statuses};
   end if;
 end
 $$;
 
-create table if not exists upload_lifecycle.transitions (
-  from_status upload_lifecycle.upload_status not null,
-  event text not null,
-  to_status upload_lifecycle.upload_status not null,
-  guard text,
-  actions text[] not null default '{}',
-  actors text[] not null default '{}',
-  primary key (from_status, to_status),
-  unique (from_status, event)
-);
-
-alter table upload_lifecycle.transitions enable row level security;
-revoke all on upload_lifecycle.transitions from public, anon, authenticated, service_role;
-grant select on upload_lifecycle.transitions to authenticated, service_role;
-drop policy if exists transitions_read on upload_lifecycle.transitions;
-create policy transitions_read on upload_lifecycle.transitions
-  for select to authenticated, service_role using (true);
+alter table upload_lifecycle.transitions drop constraint if exists transitions_from_status_event_key;
 
 delete from upload_lifecycle.transitions;
 insert into upload_lifecycle.transitions (from_status, event, to_status, guard, actions, actors) values

@@ -23,12 +23,16 @@ export type Database = {
     Functions: {
       begin_upload: { Args: { entity_id: string }; Returns: Json }
       claim_storage_deletions: { Args: { batch?: number; lease_seconds?: number }; Returns: { id: number; bucket_id: string; object_path: string; attempts: number }[] }
+      claim_upload_jobs: { Args: { worker_id: string; max_jobs?: number; lease_seconds?: number; processors?: string[] }; Returns: { job_id: string; processor: string; entity_id: string; file_id: string; kind: string; slot: string; bucket_id: string; object_path: string; declared_size: number; declared_mime: string; declared_sha256: string; required: boolean; attempt: number; max_attempts: number; entity_attempt: number; lease_until: string }[] }
       complete_storage_deletions: { Args: { ids: number[] }; Returns: Json }
+      complete_upload_job: { Args: { job_id: string; worker_id: string; result?: Json; artifacts?: Json }; Returns: Json }
       create_upload_draft: { Args: { kind: string; metadata?: Json; idempotency_key?: string; files?: Json; start_upload?: boolean }; Returns: Json }
       create_upload_share: { Args: { entity_id: string; expires_at?: string }; Returns: Json }
       delete_upload: { Args: { entity_id: string }; Returns: undefined }
+      extend_upload_job_leases: { Args: { worker_id: string; job_ids: string[]; lease_seconds?: number }; Returns: string[] }
       fail_storage_deletions: { Args: { ids: number[]; error: string }; Returns: number }
       fail_upload: { Args: { entity_id: string; reason?: string }; Returns: Json }
+      fail_upload_job: { Args: { job_id: string; worker_id: string; error?: Json; retryable?: boolean }; Returns: Json }
       finalize_upload: { Args: { entity_id: string }; Returns: Json }
       get_shared_upload: { Args: { token: string }; Returns: Json }
       get_upload_state: { Args: { entity_id: string }; Returns: Json }
@@ -36,6 +40,7 @@ export type Database = {
       register_upload_file: { Args: { entity_id: string; slot: string; filename: string; size: number; mime: string; sha256?: string; file_key?: string }; Returns: Json }
       register_upload_files: { Args: { entity_id: string; files: Json }; Returns: Json }
       remove_upload_file: { Args: { entity_id: string; file_id: string }; Returns: Json }
+      requeue_failed_upload_job: { Args: { failed_job_id: string }; Returns: Json }
       retry_upload: { Args: { entity_id: string }; Returns: Json }
       revoke_upload_share: { Args: { share_id: string }; Returns: undefined }
       start_upload: { Args: { entity_id: string; files?: Json }; Returns: Json }
@@ -50,6 +55,70 @@ export type Database = {
   }
   upload_lifecycle: {
     Tables: {
+      artifacts: {
+        Row: {
+          bucket_id: string
+          content_type: string
+          created_at: string
+          entity_id: string
+          file_id: string
+          id: string
+          job_id: string
+          object_path: string
+          sha256: string | null
+          size: number
+          variant: string
+        }
+        Insert: {
+          bucket_id: string
+          content_type: string
+          created_at?: string
+          entity_id: string
+          file_id: string
+          id?: string
+          job_id: string
+          object_path: string
+          sha256?: string | null
+          size: number
+          variant: string
+        }
+        Update: {
+          bucket_id?: string
+          content_type?: string
+          created_at?: string
+          entity_id?: string
+          file_id?: string
+          id?: string
+          job_id?: string
+          object_path?: string
+          sha256?: string | null
+          size?: number
+          variant?: string
+        }
+        Relationships: [
+          {
+            foreignKeyName: "artifacts_entity_id_fkey"
+            columns: ["entity_id"]
+            isOneToOne: false
+            referencedRelation: "entities"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "artifacts_file_id_fkey"
+            columns: ["file_id"]
+            isOneToOne: false
+            referencedRelation: "entity_files"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "artifacts_job_id_fkey"
+            columns: ["job_id"]
+            isOneToOne: false
+            referencedRelation: "jobs"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       entities: {
         Row: {
           attempt: number
@@ -260,6 +329,50 @@ export type Database = {
         }
         Relationships: []
       }
+      failed_jobs: {
+        Row: {
+          entity_id: string
+          error: Json | null
+          events: Json
+          failed_at: string
+          id: string
+          job: Json
+          job_id: string
+          processor: string
+          requeued_at: string | null
+        }
+        Insert: {
+          entity_id: string
+          error?: Json | null
+          events: Json
+          failed_at?: string
+          id?: string
+          job: Json
+          job_id: string
+          processor: string
+          requeued_at?: string | null
+        }
+        Update: {
+          entity_id?: string
+          error?: Json | null
+          events?: Json
+          failed_at?: string
+          id?: string
+          job?: Json
+          job_id?: string
+          processor?: string
+          requeued_at?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "failed_jobs_entity_id_fkey"
+            columns: ["entity_id"]
+            isOneToOne: false
+            referencedRelation: "entities"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
       file_requirements: {
         Row: {
           allowed_mime_types: string[]
@@ -292,6 +405,195 @@ export type Database = {
             isOneToOne: false
             referencedRelation: "entity_kinds"
             referencedColumns: ["kind"]
+          },
+        ]
+      }
+      job_events: {
+        Row: {
+          actor_role: string | null
+          attempt: number
+          created_at: string
+          entity_id: string
+          error: Json | null
+          event: string
+          from_status: Database["upload_lifecycle"]["Enums"]["job_status"] | null
+          id: number
+          job_id: string
+          to_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+          worker_id: string | null
+        }
+        Insert: {
+          actor_role?: string | null
+          attempt: number
+          created_at?: string
+          entity_id: string
+          error?: Json | null
+          event: string
+          from_status?: Database["upload_lifecycle"]["Enums"]["job_status"] | null
+          id?: never
+          job_id: string
+          to_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+          worker_id?: string | null
+        }
+        Update: {
+          actor_role?: string | null
+          attempt?: number
+          created_at?: string
+          entity_id?: string
+          error?: Json | null
+          event?: string
+          from_status?: Database["upload_lifecycle"]["Enums"]["job_status"] | null
+          id?: never
+          job_id?: string
+          to_status?: Database["upload_lifecycle"]["Enums"]["job_status"]
+          worker_id?: string | null
+        }
+        Relationships: []
+      }
+      job_transitions: {
+        Row: {
+          actions: string[]
+          event: string
+          from_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+          guard: string | null
+          to_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+        }
+        Insert: {
+          actions?: string[]
+          event: string
+          from_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+          guard?: string | null
+          to_status: Database["upload_lifecycle"]["Enums"]["job_status"]
+        }
+        Update: {
+          actions?: string[]
+          event?: string
+          from_status?: Database["upload_lifecycle"]["Enums"]["job_status"]
+          guard?: string | null
+          to_status?: Database["upload_lifecycle"]["Enums"]["job_status"]
+        }
+        Relationships: []
+      }
+      jobs: {
+        Row: {
+          attempt: number
+          completed_at: string | null
+          created_at: string
+          entity_attempt: number
+          entity_id: string
+          file_id: string
+          id: string
+          last_error: Json | null
+          lease_until: string | null
+          max_attempts: number
+          processor: string
+          required: boolean
+          result: Json | null
+          run_after: string
+          status: Database["upload_lifecycle"]["Enums"]["job_status"]
+          status_changed_at: string
+          updated_at: string
+          worker_id: string | null
+        }
+        Insert: {
+          attempt?: number
+          completed_at?: string | null
+          created_at?: string
+          entity_attempt: number
+          entity_id: string
+          file_id: string
+          id?: string
+          last_error?: Json | null
+          lease_until?: string | null
+          max_attempts: number
+          processor: string
+          required: boolean
+          result?: Json | null
+          run_after?: string
+          status?: Database["upload_lifecycle"]["Enums"]["job_status"]
+          status_changed_at?: string
+          updated_at?: string
+          worker_id?: string | null
+        }
+        Update: {
+          attempt?: number
+          completed_at?: string | null
+          created_at?: string
+          entity_attempt?: number
+          entity_id?: string
+          file_id?: string
+          id?: string
+          last_error?: Json | null
+          lease_until?: string | null
+          max_attempts?: number
+          processor?: string
+          required?: boolean
+          result?: Json | null
+          run_after?: string
+          status?: Database["upload_lifecycle"]["Enums"]["job_status"]
+          status_changed_at?: string
+          updated_at?: string
+          worker_id?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "jobs_entity_id_fkey"
+            columns: ["entity_id"]
+            isOneToOne: false
+            referencedRelation: "entities"
+            referencedColumns: ["id"]
+          },
+          {
+            foreignKeyName: "jobs_file_id_fkey"
+            columns: ["file_id"]
+            isOneToOne: false
+            referencedRelation: "entity_files"
+            referencedColumns: ["id"]
+          },
+        ]
+      }
+      kind_processors: {
+        Row: {
+          created_at: string
+          id: string
+          kind: string
+          max_attempts: number
+          processor: string
+          required: boolean
+          slot: string | null
+        }
+        Insert: {
+          created_at?: string
+          id?: string
+          kind: string
+          max_attempts?: number
+          processor: string
+          required?: boolean
+          slot?: string | null
+        }
+        Update: {
+          created_at?: string
+          id?: string
+          kind?: string
+          max_attempts?: number
+          processor?: string
+          required?: boolean
+          slot?: string | null
+        }
+        Relationships: [
+          {
+            foreignKeyName: "kind_processors_kind_fkey"
+            columns: ["kind"]
+            isOneToOne: false
+            referencedRelation: "entity_kinds"
+            referencedColumns: ["kind"]
+          },
+          {
+            foreignKeyName: "kind_processors_kind_slot_fkey"
+            columns: ["kind", "slot"]
+            isOneToOne: false
+            referencedRelation: "file_requirements"
+            referencedColumns: ["kind", "slot"]
           },
         ]
       }
@@ -384,7 +686,9 @@ export type Database = {
       }
       sweep_state: {
         Row: {
+          dead_letter_retention: unknown
           id: boolean
+          job_event_retention: unknown
           orphan_cursor_bucket: string | null
           orphan_cursor_name: string | null
           orphan_grace: unknown
@@ -393,7 +697,9 @@ export type Database = {
           updated_at: string
         }
         Insert: {
+          dead_letter_retention?: unknown
           id?: boolean
+          job_event_retention?: unknown
           orphan_cursor_bucket?: string | null
           orphan_cursor_name?: string | null
           orphan_grace?: unknown
@@ -402,7 +708,9 @@ export type Database = {
           updated_at?: string
         }
         Update: {
+          dead_letter_retention?: unknown
           id?: boolean
+          job_event_retention?: unknown
           orphan_cursor_bucket?: string | null
           orphan_cursor_name?: string | null
           orphan_grace?: unknown
@@ -451,10 +759,12 @@ export type Database = {
       is_lifecycle_bucket: { Args: { p_bucket_id: string }; Returns: boolean }
       mime_allowed: { Args: { mime: string; allowed: string[] }; Returns: boolean }
       object_is_final: { Args: { p_bucket_id: string; p_name: string }; Returns: boolean }
+      processing_problems: { Args: { p_entity_id: string }; Returns: string[] }
       verify_setup: { Args: never; Returns: { check_name: string; ok: boolean; detail: string }[] }
     }
     Enums: {
-      upload_status: "draft" | "uploading" | "completed" | "failed"
+      job_status: "pending" | "running" | "complete" | "failed" | "dead" | "cancelled"
+      upload_status: "draft" | "uploading" | "processing" | "completed" | "failed"
     }
     CompositeTypes: {
       [_ in never]: never
@@ -562,6 +872,31 @@ export type SharedUploadFile = {
   object_path: string
 }
 
+export type UploadArtifact = {
+  variant: string
+  bucket_id: string
+  object_path: string
+  size: number
+  content_type: string
+  sha256: string | null
+}
+
+export type UploadJobState = {
+  job_id: string
+  entity_id: string
+  file_id: string
+  processor: string
+  required: boolean
+  status: "pending" | "running" | "complete" | "failed" | "dead" | "cancelled"
+  attempt: number
+  max_attempts: number
+  run_after: string
+  last_error: Json | null
+  result: Json | null
+  entity_status: "draft" | "uploading" | "processing" | "completed" | "failed"
+  artifacts: UploadArtifact[]
+}
+
 export type UploadPage = {
   uploads: UploadState[]
   next: string | null
@@ -577,7 +912,7 @@ export type UploadShare = {
 export type UploadState = {
   entity_id: string
   kind: string
-  status: "draft" | "uploading" | "completed" | "failed"
+  status: "draft" | "uploading" | "processing" | "completed" | "failed"
   attempt: number
   max_attempts: number
   failure_reason: string | null
@@ -587,6 +922,7 @@ export type UploadState = {
   completed_at: string | null
   requirements: UploadStateRequirement[]
   files: UploadStateFile[]
+  jobs: UploadStateJob[]
 }
 
 export type UploadStateFile = {
@@ -604,6 +940,18 @@ export type UploadStateFile = {
   object_matches: boolean
 }
 
+export type UploadStateJob = {
+  job_id: string
+  file_id: string
+  processor: string
+  required: boolean
+  status: "pending" | "running" | "complete" | "failed" | "dead" | "cancelled"
+  attempt: number
+  max_attempts: number
+  last_error: Json | null
+  artifacts: UploadArtifact[]
+}
+
 export type UploadStateRequirement = {
   slot: string
   min_count: number
@@ -616,12 +964,16 @@ export type UploadStateRequirement = {
 export type RpcResults = {
   begin_upload: UploadState
   claim_storage_deletions: Database["public"]["Functions"]["claim_storage_deletions"]["Returns"]
+  claim_upload_jobs: Database["public"]["Functions"]["claim_upload_jobs"]["Returns"]
   complete_storage_deletions: Database["public"]["Functions"]["complete_storage_deletions"]["Returns"]
+  complete_upload_job: Database["public"]["Functions"]["complete_upload_job"]["Returns"]
   create_upload_draft: UploadState
   create_upload_share: UploadShare
   delete_upload: Database["public"]["Functions"]["delete_upload"]["Returns"]
+  extend_upload_job_leases: Database["public"]["Functions"]["extend_upload_job_leases"]["Returns"]
   fail_storage_deletions: Database["public"]["Functions"]["fail_storage_deletions"]["Returns"]
   fail_upload: UploadState
+  fail_upload_job: Database["public"]["Functions"]["fail_upload_job"]["Returns"]
   finalize_upload: UploadState
   get_shared_upload: SharedUpload
   get_upload_state: UploadState
@@ -629,6 +981,7 @@ export type RpcResults = {
   register_upload_file: RegisteredFile
   register_upload_files: UploadState
   remove_upload_file: UploadState
+  requeue_failed_upload_job: Database["public"]["Functions"]["requeue_failed_upload_job"]["Returns"]
   retry_upload: UploadState
   revoke_upload_share: Database["public"]["Functions"]["revoke_upload_share"]["Returns"]
   start_upload: UploadState
@@ -642,7 +995,8 @@ export const Constants = {
   },
   upload_lifecycle: {
     Enums: {
-      upload_status: ["draft", "uploading", "completed", "failed"],
+      job_status: ["pending", "running", "complete", "failed", "dead", "cancelled"],
+      upload_status: ["draft", "uploading", "processing", "completed", "failed"],
     },
   },
 } as const

@@ -5,8 +5,10 @@
  * Mermaid diagram in `docs/lifecycle.md` are generated from it (`npm run generate`), and the
  * property tests use its pure {@link transitionLifecycle} as the oracle for the database.
  *
- * Guards take their facts from the event (`finalize.requirementsMet`) or the context
- * (`attempt`/`maxAttempts`), so the machine never does I/O.
+ * Guards take their facts from the event (`finalize.requirementsMet`, `finalize.processorsRequired`,
+ * `processed.requiredJobsComplete`) or the context (`attempt`/`maxAttempts`), so the machine never
+ * does I/O. `processing` is the wait for the required processing jobs finalize created (the job
+ * machine, src/machines/job.ts); `processed` is sent by the database when the last one completes.
  */
 import {
   assign,
@@ -23,12 +25,12 @@ import { UPLOAD_STATUSES, type UploadStatus } from '../core/status.js';
 export { UPLOAD_STATUSES, type UploadStatus };
 
 /** The lifecycle events, named as in the SQL `transitions.event` column. */
-export const LIFECYCLE_EVENTS = ['create', 'begin_upload', 'finalize', 'fail', 'retry'] as const;
-/** The name of a lifecycle event (`create`, `begin_upload`, `finalize`, `fail`, `retry`). */
+export const LIFECYCLE_EVENTS = ['create', 'begin_upload', 'finalize', 'processed', 'fail', 'retry'] as const;
+/** The name of a lifecycle event (`create`, `begin_upload`, `finalize`, `processed`, `fail`, `retry`). */
 export type LifecycleEventType = (typeof LIFECYCLE_EVENTS)[number];
 
 /** Who may cause a transition (documentation; the database enforces it with grants and RPCs). */
-export type LifecycleActor = 'owner' | 'service' | 'sweeper';
+export type LifecycleActor = 'owner' | 'service' | 'sweeper' | 'worker';
 
 /** Why an upload failed; `expired` is written by the sweep. */
 export type FailureReason = 'client_error' | 'validation' | 'expired' | (string & {});
@@ -37,7 +39,13 @@ export type FailureReason = 'client_error' | 'validation' | 'expired' | (string 
 export type LifecycleEvent =
   | { type: 'create' }
   | { type: 'begin_upload' }
-  | { type: 'finalize'; requirementsMet: boolean }
+  | {
+      type: 'finalize';
+      requirementsMet: boolean;
+      /** Whether finalize creates at least one required processing job (default false). */
+      processorsRequired?: boolean;
+    }
+  | { type: 'processed'; requiredJobsComplete: boolean }
   | { type: 'fail'; reason: FailureReason }
   | { type: 'retry' };
 
@@ -89,7 +97,13 @@ export const lifecycleMachine = setup({
     input: {} as LifecycleInput,
   },
   guards: {
-    requirements_met: ({ event }) => event.type === 'finalize' && event.requirementsMet,
+    // finalize goes to `processing` when it creates required jobs, else straight to `completed`;
+    // the two guards are exclusive so the SQL can pick the row by guard (apply_event).
+    ready_for_processing: ({ event }) =>
+      event.type === 'finalize' && event.requirementsMet && event.processorsRequired === true,
+    requirements_met: ({ event }) =>
+      event.type === 'finalize' && event.requirementsMet && event.processorsRequired !== true,
+    required_jobs_complete: ({ event }) => event.type === 'processed' && event.requiredJobsComplete,
     attempts_left: ({ context }) => context.attempt < context.maxAttempts,
   },
   actions: {
@@ -129,14 +143,36 @@ export const lifecycleMachine = setup({
     uploading: {
       meta: { status: 'uploading' } satisfies StatusMeta,
       on: {
-        finalize: {
-          target: 'completed',
-          guard: 'requirements_met',
-          meta: { actors: ['owner', 'service'] } satisfies TransitionMeta,
-        },
+        finalize: [
+          {
+            target: 'processing',
+            guard: 'ready_for_processing',
+            meta: { actors: ['owner', 'service'] } satisfies TransitionMeta,
+          },
+          {
+            target: 'completed',
+            guard: 'requirements_met',
+            meta: { actors: ['owner', 'service'] } satisfies TransitionMeta,
+          },
+        ],
         fail: {
           target: 'failed',
           meta: { actors: ['owner', 'service', 'sweeper'] } satisfies TransitionMeta,
+          actions: 'record_failure',
+        },
+      },
+    },
+    processing: {
+      meta: { status: 'processing' } satisfies StatusMeta,
+      on: {
+        processed: {
+          target: 'completed',
+          guard: 'required_jobs_complete',
+          meta: { actors: ['worker'] } satisfies TransitionMeta,
+        },
+        fail: {
+          target: 'failed',
+          meta: { actors: ['owner', 'service', 'worker', 'sweeper'] } satisfies TransitionMeta,
           actions: 'record_failure',
         },
       },

@@ -48,7 +48,9 @@ describe('src/generated/database.types.ts', () => {
 
   it('has the supabase gen types shape: Row / Insert / Update / Relationships, Args / Returns, Enums', () => {
     type Entities = Database['upload_lifecycle']['Tables']['entities'];
-    expectTypeOf<Entities['Row']['status']>().toEqualTypeOf<'draft' | 'uploading' | 'completed' | 'failed'>();
+    expectTypeOf<Entities['Row']['status']>().toEqualTypeOf<
+      'draft' | 'uploading' | 'processing' | 'completed' | 'failed'
+    >();
     expectTypeOf<Entities['Row']['completed_at']>().toEqualTypeOf<string | null>();
     expectTypeOf<Entities['Insert']['kind']>().toEqualTypeOf<string>();
     expectTypeOf<Entities['Insert']>().toHaveProperty('id').toEqualTypeOf<string | undefined>();

@@ -43,7 +43,17 @@ describe('row level security on every table', () => {
   it('every table of schema upload_lifecycle has RLS enabled', async () => {
     const all = await tables();
     expect(all.map((t) => t.name)).toEqual(
-      expect.arrayContaining(['entities', 'entity_files', 'entity_events']),
+      expect.arrayContaining([
+        'entities',
+        'entity_files',
+        'entity_events',
+        'kind_processors',
+        'jobs',
+        'job_events',
+        'job_transitions',
+        'artifacts',
+        'failed_jobs',
+      ]),
     );
     expect(all.filter((t) => !t.rls).map((t) => t.name)).toEqual([]);
   });
@@ -71,6 +81,16 @@ describe('row level security on every table', () => {
     ["insert into upload_lifecycle.entity_kinds (kind, bucket_id) values ('x', 'x')", () => []],
     ['update upload_lifecycle.file_requirements set max_bytes = 1', () => []],
     ['delete from upload_lifecycle.transitions', () => []],
+    ["insert into upload_lifecycle.kind_processors (kind, processor) values ('report', 'sha256')", () => []],
+    ["update upload_lifecycle.jobs set status = 'complete'", () => []],
+    ['delete from upload_lifecycle.jobs', () => []],
+    ['delete from upload_lifecycle.job_events', () => []],
+    ['delete from upload_lifecycle.job_transitions', () => []],
+    [
+      "insert into upload_lifecycle.artifacts (job_id, entity_id, file_id, variant, bucket_id, object_path, size, content_type) select id, entity_id, file_id, 'v', 'b', 'p', 1, 'image/png' from upload_lifecycle.jobs",
+      () => [],
+    ],
+    ['delete from upload_lifecycle.failed_jobs', () => []],
   ])('a signed-in user has no direct write: %s', async (sql, params) => {
     await entityAt(db, kind, alice, 'uploading');
     const error = await as(db, user(alice), (tx) => tx.query(sql, params(kind))).catch(

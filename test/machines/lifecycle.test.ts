@@ -18,6 +18,10 @@ const events: LifecycleEvent[] = [
   { type: 'begin_upload' },
   { type: 'finalize', requirementsMet: true },
   { type: 'finalize', requirementsMet: false },
+  { type: 'finalize', requirementsMet: true, processorsRequired: true },
+  { type: 'finalize', requirementsMet: false, processorsRequired: true },
+  { type: 'processed', requiredJobsComplete: true },
+  { type: 'processed', requiredJobsComplete: false },
   { type: 'fail', reason: 'client_error' },
   { type: 'retry' },
 ];
@@ -27,8 +31,11 @@ describe('the lifecycle machine', () => {
     expect(LIFECYCLE_TRANSITIONS.map((t) => [t.from, t.event, t.to, t.guard])).toEqual([
       [null, 'create', 'draft', null],
       ['draft', 'begin_upload', 'uploading', null],
+      ['uploading', 'finalize', 'processing', 'ready_for_processing'],
       ['uploading', 'finalize', 'completed', 'requirements_met'],
       ['uploading', 'fail', 'failed', null],
+      ['processing', 'processed', 'completed', 'required_jobs_complete'],
+      ['processing', 'fail', 'failed', null],
       ['failed', 'retry', 'uploading', 'attempts_left'],
     ]);
     expect(INITIAL_STATUS).toBe('draft');
@@ -46,8 +53,16 @@ describe('the lifecycle machine', () => {
     (status) => {
       for (const event of events) {
         const step = transitionLifecycle(lifecycleAt(status, { attempt: 1 }), event);
-        const row = LIFECYCLE_TRANSITIONS.find((t) => t.from === status && t.event === event.type);
-        const guardBlocks = event.type === 'finalize' && !event.requirementsMet;
+        // finalize's rows are told apart by their guards: processing when jobs are required.
+        const row = LIFECYCLE_TRANSITIONS.find(
+          (t) =>
+            t.from === status &&
+            t.event === event.type &&
+            (event.type !== 'finalize' || (t.to === 'processing') === (event.processorsRequired === true)),
+        );
+        const guardBlocks =
+          (event.type === 'finalize' && !event.requirementsMet) ||
+          (event.type === 'processed' && !event.requiredJobsComplete);
         expect(step.accepted, `${status} + ${JSON.stringify(event)}`).toBe(Boolean(row) && !guardBlocks);
         expect(step.to).toBe(step.accepted ? row!.to : status);
       }
@@ -57,6 +72,24 @@ describe('the lifecycle machine', () => {
   it('finalize is refused while requirements are not met', () => {
     const step = transitionLifecycle(lifecycleAt('uploading'), { type: 'finalize', requirementsMet: false });
     expect(step).toMatchObject({ accepted: false, from: 'uploading', to: 'uploading' });
+  });
+
+  it('finalize with required processors waits in processing until the required jobs are complete', () => {
+    const waiting = transitionLifecycle(lifecycleAt('uploading'), {
+      type: 'finalize',
+      requirementsMet: true,
+      processorsRequired: true,
+    });
+    expect(waiting).toMatchObject({ accepted: true, from: 'uploading', to: 'processing' });
+    expect(
+      transitionLifecycle(waiting.snapshot, { type: 'processed', requiredJobsComplete: false }),
+    ).toMatchObject({ accepted: false, to: 'processing' });
+    expect(
+      transitionLifecycle(waiting.snapshot, { type: 'processed', requiredJobsComplete: true }),
+    ).toMatchObject({ accepted: true, to: 'completed' });
+    expect(
+      transitionLifecycle(waiting.snapshot, { type: 'fail', reason: 'processing failed' }),
+    ).toMatchObject({ accepted: true, to: 'failed' });
   });
 
   it('retry counts attempts and stops at maxAttempts', () => {

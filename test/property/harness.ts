@@ -148,11 +148,13 @@ export async function prepareDatabase(db: SqlClient): Promise<void> {
       bucketId: k.bucketId,
       maxAttempts: k.maxAttempts,
       requirements: k.requirements,
+      processors: k.processors?.map((p) => ({ ...p })),
     });
   const { rows } = await db.query<{ name: string }>(`
     select format('%I.%I', schemaname, tablename) as name from pg_tables
     where schemaname = 'upload_lifecycle'
-      and tablename not in ('transitions', 'entity_kinds', 'file_requirements', 'entity_events', 'entities')`);
+      and tablename not in ('transitions', 'entity_kinds', 'file_requirements', 'entity_events', 'entities',
+                            'job_transitions', 'kind_processors')`);
   await db.exec(`
     drop table if exists property_test.initial_kinds, property_test.initial_requirements, property_test.run;
     create table property_test.initial_kinds as select * from upload_lifecycle.entity_kinds;
@@ -162,6 +164,7 @@ export async function prepareDatabase(db: SqlClient): Promise<void> {
     create or replace function property_test.reset() returns void language plpgsql as $$
     begin
       perform set_config('storage.allow_delete_query', 'true', true);
+      perform set_config('upload_lifecycle.pruning_job_events', 'on', true);
       delete from upload_lifecycle.entities;
       delete from storage.objects;
       ${rows.map((r) => `delete from ${r.name};`).join('\n      ')}

@@ -453,7 +453,10 @@ function eventOf(row: DbState['events'][number]): LifecycleEvent {
   switch (row.event) {
     case 'finalize':
       // The commit-time check is what let it through; the invariants above re-check the files.
-      return { type: 'finalize', requirementsMet: true };
+      return { type: 'finalize', requirementsMet: true, processorsRequired: row.to === 'processing' };
+    case 'processed':
+      // Likewise: the commit-time check refuses `completed` while a required job is not complete.
+      return { type: 'processed', requiredJobsComplete: true };
     case 'fail':
       return { type: 'fail', reason: row.reason ?? 'unspecified' };
     case 'create':

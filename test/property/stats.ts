@@ -81,9 +81,9 @@ export function coverageGaps(s: RunStats): string[] {
       const row = LIFECYCLE_TRANSITIONS.find((t) => t.from === status && t.event === event);
       if (row && accepted === 0) gaps.push(`${status} ${event} accepted (a lifecycle row)`);
       if (row?.guard && refused === 0) gaps.push(`${status} ${event} refused by its guard ${row.guard}`);
-      // finalize of a completed entity answers the completed state: a no-op, not a transition.
-      if (status === 'completed' && event === 'finalize') {
-        if (accepted === 0) gaps.push('completed finalize accepted as a no-op');
+      // finalize of a finalized entity answers its state: a no-op, not a transition.
+      if ((status === 'completed' || status === 'processing') && event === 'finalize') {
+        if (accepted === 0) gaps.push(`${status} finalize accepted as a no-op`);
       } else if (!row && refused === 0) gaps.push(`${status} ${event} refused (not a lifecycle row)`);
     }
   return gaps;

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UPLOAD_STATUSES, isAllowedStatusChange } from '../../src/machines/lifecycle.js';
 import { as, createUser, resetDb, service, superuser } from '../support/db.js';
 import { defineKind, statusOfRow } from '../support/fixtures.js';
-import { entityAt, satisfyRequirements } from '../support/lifecycle-paths.js';
+import { completeJobs, entityAt, satisfyRequirements } from '../support/lifecycle-paths.js';
 import { createPgDb, hasServer, type PgTestDb } from '../support/pg.js';
 
 describe.skipIf(!hasServer)('on PostgreSQL 15: direct status updates', () => {
@@ -19,7 +19,9 @@ describe.skipIf(!hasServer)('on PostgreSQL 15: direct status updates', () => {
   beforeEach(async () => {
     await resetDb(db);
     owner = await createUser(db);
-    ({ kind } = await defineKind(db));
+    // A required processor on photos: processing is reachable (with a photo), and entities
+    // without photos complete at finalize as before.
+    ({ kind } = await defineKind(db, { processors: [{ processor: 'sha256', slot: 'photos' }] }));
   });
 
   const pairs = UPLOAD_STATUSES.flatMap((from) => UPLOAD_STATUSES.map((to) => [from, to] as const));
@@ -27,7 +29,8 @@ describe.skipIf(!hasServer)('on PostgreSQL 15: direct status updates', () => {
     for (const actor of [service, superuser]) {
       const id = await entityAt(db, kind, owner, from);
       const allowed = from === to || isAllowedStatusChange(from, to);
-      if (allowed && to === 'completed' && from !== to) await satisfyRequirements(db, id, owner);
+      if (allowed && to === 'completed' && from === 'uploading') await satisfyRequirements(db, id, owner);
+      if (allowed && to === 'completed' && from === 'processing') await completeJobs(db, id);
       const update = as(db, actor, (tx) =>
         tx.query(`update upload_lifecycle.entities set status = $2 where id = $1`, [id, to]),
       );

@@ -17,7 +17,13 @@ import {
   type TestDb,
 } from '../support/db.js';
 import { defineKind, eventsOf, insertDraft, statusOfRow } from '../support/fixtures.js';
-import { entityAt, pathTo, satisfyRequirements } from '../support/lifecycle-paths.js';
+import {
+  completeJobs,
+  entityAt,
+  prepareProcessing,
+  pathTo,
+  satisfyRequirements,
+} from '../support/lifecycle-paths.js';
 
 let db: TestDb;
 let owner: string;
@@ -32,7 +38,9 @@ afterAll(async () => {
 beforeEach(async () => {
   await resetDb(db);
   owner = await createUser(db);
-  ({ kind } = await defineKind(db));
+  // A required processor on photos: processing is reachable (with a photo), and entities
+  // without photos complete at finalize as before.
+  ({ kind } = await defineKind(db, { processors: [{ processor: 'sha256', slot: 'photos' }] }));
 });
 
 const pairs = UPLOAD_STATUSES.flatMap((from) => UPLOAD_STATUSES.map((to) => [from, to] as const));
@@ -45,8 +53,14 @@ describe.each([
     const id = await entityAt(db, kind, owner, from);
     expect(await statusOfRow(db, id)).toBe(from);
     const allowed = from === to || isAllowedStatusChange(from, to);
-    // uploading → completed must also pass the commit-time check: give it verified files.
-    if (allowed && to === 'completed' && from !== to) await satisfyRequirements(db, id, owner);
+    // uploading → completed must also pass the commit-time check: give it verified files
+    // (an entity walked to processing has them already: its files are frozen).
+    if (allowed && to === 'completed' && from === 'uploading') await satisfyRequirements(db, id, owner);
+    if (allowed && to === 'completed' && from === 'processing') await completeJobs(db, id);
+    if (allowed && to === 'processing' && from === 'uploading') {
+      await satisfyRequirements(db, id, owner);
+      await prepareProcessing(db, id, owner);
+    }
     const before = await eventsOf(db, id);
 
     const update = as(db, actor, (tx) =>

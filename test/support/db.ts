@@ -44,7 +44,7 @@ export async function createPgliteDb(): Promise<TestDb> {
 export async function resetDb(db: SqlClient): Promise<void> {
   const { rows } = await db.query<{ name: string }>(`
     select format('%I.%I', schemaname, tablename) as name from pg_tables
-    where (schemaname = 'upload_lifecycle' and tablename <> 'transitions')
+    where (schemaname = 'upload_lifecycle' and tablename not in ('transitions', 'job_transitions'))
        or (schemaname = 'auth' and tablename = 'users')
        or (schemaname = 'storage' and tablename in ('objects', 'buckets'))`);
   await db.exec(`truncate ${rows.map((r) => r.name).join(', ')} restart identity cascade`);

@@ -14,11 +14,22 @@ export interface RequirementFixture {
   allowedMimeTypes?: string[];
 }
 
+/** A processor of the kind (`kind_processors`): a job per matching file at finalize. */
+export interface ProcessorFixture {
+  processor: string;
+  /** Only files of this slot; every slot when absent. */
+  slot?: string;
+  /** Default true: the entity completes only when this job is complete. */
+  required?: boolean;
+  maxAttempts?: number;
+}
+
 export interface KindFixture {
   kind?: string;
   bucketId?: string;
   maxAttempts?: number;
   requirements?: RequirementFixture[];
+  processors?: ProcessorFixture[];
 }
 
 export const DEFAULT_REQUIREMENTS: RequirementFixture[] = [
@@ -58,7 +69,19 @@ export async function defineKind(db: SqlClient, fixture: KindFixture = {}) {
       ],
     );
   }
+  for (const p of fixture.processors ?? []) {
+    await defineProcessor(db, kind, p);
+  }
   return { kind, bucketId };
+}
+
+/** Declares a processor of a kind, as the superuser (configuration, like requirements). */
+export async function defineProcessor(db: SqlClient, kind: string, p: ProcessorFixture): Promise<void> {
+  await db.query(
+    `insert into upload_lifecycle.kind_processors (kind, processor, slot, required, max_attempts)
+     values ($1, $2, $3, $4, $5)`,
+    [kind, p.processor, p.slot ?? null, p.required ?? true, p.maxAttempts ?? 3],
+  );
 }
 
 export async function insertDraft(db: SqlClient, kind: string, ownerId: string): Promise<string> {

@@ -14,6 +14,7 @@ import {
   type UploadStatus,
 } from '../../src/machines/lifecycle.js';
 import { mimeAllowed } from '../../src/db/storage-write.js';
+import { cancelStaleJobs, type ModelJob } from './model-jobs.js';
 
 export interface ModelRequirement {
   slot: string;
@@ -23,8 +24,18 @@ export interface ModelRequirement {
   allowedMimeTypes: string[];
 }
 
+/** A processor of a kind (`kind_processors`): finalize gives each matching file a job. */
+export interface ModelProcessor {
+  processor: string;
+  /** Only files of this slot; every slot when absent. */
+  slot?: string;
+  required: boolean;
+  maxAttempts: number;
+}
+
 export interface ModelKind {
   kind: string;
+  processors?: readonly ModelProcessor[];
   bucketId: string;
   maxAttempts: number;
   /** `entity_kinds.draft_ttl`, `upload_ttl`, `failed_ttl`, in hours (the model clock's unit). */
@@ -53,6 +64,12 @@ export const MODEL_KINDS: readonly ModelKind[] = [
     kind: 'song',
     bucketId: 'song-files',
     maxAttempts: 2,
+    // Finalize leads to `processing`: every file gets a required sha256 job, a cover an optional
+    // thumbnail job (test/property/commands/jobs.ts claims, completes and fails them).
+    processors: [
+      { processor: 'sha256', required: true, maxAttempts: 2 },
+      { processor: 'thumbnail', slot: 'cover', required: false, maxAttempts: 1 },
+    ],
     ...DEFAULT_TTLS,
     requirements: [
       { slot: 'audio', minCount: 1, maxCount: 2, maxBytes: 8_000, allowedMimeTypes: ['audio/mpeg'] },
@@ -166,6 +183,8 @@ export interface LifecycleModel {
   depth: RunDepth;
   /** Hours the clock has been advanced (the database's timestamps are shifted back as much). */
   clock: number;
+  /** The processing jobs finalize created (test/support/model-jobs.ts). */
+  jobs: ModelJob[];
 }
 
 export function emptyModel(caps: Capabilities): LifecycleModel {
@@ -180,6 +199,7 @@ export function emptyModel(caps: Capabilities): LifecycleModel {
     outbox: new Map(),
     depth: { completed: false, failedAfterUpload: false, retryAfterFailure: false },
     clock: 0,
+    jobs: [],
   };
 }
 
@@ -212,8 +232,12 @@ export function applyEvent(model: LifecycleModel, entity: ModelEntity, event: Li
     }));
     for (const f of filesOf(model, entity.id)) f.verified = true;
   }
+  // finalize verifies the files whichever way it goes (processing waits on verified files too).
+  if (step.to === 'processing') for (const f of filesOf(model, entity.id)) f.verified = true;
   if (step.to === 'failed' && entity.hadUpload) model.depth.failedAfterUpload = true;
   if (event.type === 'retry') model.depth.retryAfterFailure = true;
+  // The database's trigger cancels the jobs of an attempt that is over (cancel_stale_jobs).
+  if (step.to === 'failed' || event.type === 'retry') cancelStaleJobs(model, entity, event.type === 'retry');
   return true;
 }
 
@@ -243,6 +267,9 @@ export function removeFiles(
   }
   const gone = new Set(files);
   model.files = model.files.filter((f) => !gone.has(f));
+  // A file's jobs (of any attempt) go with it (foreign key, on delete cascade).
+  const goneIds = new Set(files.map((f) => f.id));
+  model.jobs = model.jobs.filter((j) => !goneIds.has(j.fileId));
 }
 
 /** Deletes an entity (owner, admin or sweep): its files go, their paths are queued. */
@@ -252,6 +279,7 @@ export function deleteEntity(
   reason: DeletionReason = 'entity_deleted',
 ): void {
   entity.exists = false;
+  model.jobs = model.jobs.filter((job) => job.entityId !== entity.id);
   removeFiles(model, filesOf(model, entity.id), reason);
 }
 

@@ -37,6 +37,10 @@ export interface SweepCounts {
   objects_scanned: number;
   orphan_pass_complete: boolean;
   outbox_pruned: number;
+  job_leases_expired: number;
+  processing_failed: number;
+  job_events_pruned: number;
+  dead_letters_pruned: number;
   batch: number;
 }
 
@@ -96,6 +100,10 @@ export async function sweepUntilQuiet(
     orphans_queued: 0,
     objects_scanned: 0,
     outbox_pruned: 0,
+    job_leases_expired: 0,
+    processing_failed: 0,
+    job_events_pruned: 0,
+    dead_letters_pruned: 0,
     calls: 0,
   };
   let foundInPass = false;

@@ -22,6 +22,7 @@ import {
 } from '../../support/model-lifecycle.js';
 import { type LifecycleDriver, type Who } from '../driver.js';
 import { checkInvariants } from '../invariants.js';
+import { checkJobs } from '../../support/model-jobs.js';
 import { recordOutcome, stats, type CoverageStatus } from '../stats.js';
 
 export interface Real {
@@ -93,6 +94,7 @@ export abstract class LifecycleCommand implements fc.AsyncCommand<LifecycleModel
     await this.step(m, r);
     const t1 = performance.now();
     await checkInvariants(m, r.db);
+    await checkJobs(m, r.db);
     stats.time.step += t1 - t0;
     stats.time.invariants += performance.now() - t1;
   }
@@ -132,11 +134,21 @@ export const targetOf = (event: LifecycleEventType): UploadStatus =>
 export function eventForStatusChange(
   snapshot: LifecycleSnapshot,
   to: UploadStatus,
-  facts: { requirementsMet: boolean; reason: string },
+  facts: {
+    requirementsMet: boolean;
+    reason: string;
+    processorsRequired?: boolean;
+    requiredJobsComplete?: boolean;
+  },
 ): LifecycleEvent | undefined {
   const candidates: LifecycleEvent[] = [
     { type: 'begin_upload' },
-    { type: 'finalize', requirementsMet: facts.requirementsMet },
+    {
+      type: 'finalize',
+      requirementsMet: facts.requirementsMet,
+      processorsRequired: facts.processorsRequired,
+    },
+    { type: 'processed', requiredJobsComplete: facts.requiredJobsComplete ?? false },
     { type: 'fail', reason: facts.reason },
     { type: 'retry' },
   ];

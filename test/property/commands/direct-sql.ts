@@ -1,4 +1,5 @@
 /** Direct SQL by any role: status updates, entity and file inserts, file verification. */
+import { processorsRequired, requiredJobsComplete } from '../../support/model-jobs.js';
 import {
   initialLifecycle,
   transitionLifecycle,
@@ -69,12 +70,17 @@ export class DirectUpdateStatusCommand extends EntityCommand {
     if (privileged(this.role) && status !== null) {
       // Same status: no transition, but the commit-time check (0008) still judges a completed row
       // by the requirements as they stand now — tightened since completion, the update is refused.
+      const requirementsMet = problemsOf(modelFacts(m, entity), true).length === 0;
       if (status === this.to)
-        allowed = status !== 'completed' || problemsOf(modelFacts(m, entity), true).length === 0;
+        allowed =
+          (status !== 'completed' && status !== 'processing') ||
+          (requirementsMet && (status === 'completed' || processorsRequired(m, entity)));
       else {
         event = eventForStatusChange(entity.snapshot, this.to, {
-          requirementsMet: problemsOf(modelFacts(m, entity), true).length === 0,
+          requirementsMet,
           reason: 'direct_sql',
+          processorsRequired: processorsRequired(m, entity),
+          requiredJobsComplete: requirementsMet && requiredJobsComplete(m, entity),
         });
         allowed = event !== undefined;
       }

@@ -37,6 +37,13 @@ import {
 } from './direct-sql.js';
 import { AdvanceClockCommand, SweepCommand } from './time.js';
 import {
+  ClaimJobsCommand,
+  CompleteJobCommand,
+  FailJobCommand,
+  ProcessUploadCommand,
+  type WorkerName,
+} from './jobs.js';
+import {
   ChangeKindCommand,
   ChangeRequirementCommand,
   type KindChange,
@@ -168,6 +175,12 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [2, fc.tuple(ref, kindChange).map(([e, c]) => new ChangeKindCommand(e, c))],
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
+  weighted.push(
+    [1, fc.tuple(owner, fc.boolean()).map(([o, work]) => new ProcessUploadCommand(o, work))],
+    [1, fc.constantFrom<WorkerName>('w1', 'w2').map((w) => new ClaimJobsCommand(w))],
+    [1, fc.tuple(ref, fc.boolean()).map(([j, holder]) => new CompleteJobCommand(j, holder))],
+    [1, fc.tuple(ref, fc.boolean()).map(([j, retryable]) => new FailJobCommand(j, retryable))],
+  );
   if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
   return weighted.flatMap(([n, arbitrary]) => Array.from({ length: n }, () => arbitrary));
 }
@@ -181,3 +194,4 @@ export * from './lifecycle.js';
 export * from './storage.js';
 export * from './direct-sql.js';
 export * from './admin.js';
+export * from './jobs.js';

@@ -37,6 +37,7 @@ import {
   addFile,
 } from './base.js';
 import { StoreObjectCommand } from './storage.js';
+import { createJobs, processorsRequired } from '../../support/model-jobs.js';
 
 /** A user-facing lifecycle call (begin, finalize, fail, retry) through the driver. */
 export class LifecycleOpCommand extends EntityCommand {
@@ -53,7 +54,7 @@ export class LifecycleOpCommand extends EntityCommand {
     const requirementsMet = problemsOf(modelFacts(m, entity), false).length === 0;
     const event: LifecycleEvent =
       this.op === 'finalize'
-        ? { type: 'finalize', requirementsMet }
+        ? { type: 'finalize', requirementsMet, processorsRequired: processorsRequired(m, entity) }
         : this.op === 'fail'
           ? { type: 'fail', reason: 'client_error' }
           : { type: this.op };
@@ -61,7 +62,7 @@ export class LifecycleOpCommand extends EntityCommand {
     let allowed = false;
     let apply: LifecycleEvent | undefined;
     if (status !== null && mayAct(m, this.who, this.op)) {
-      if (this.op === 'finalize' && status === 'completed')
+      if (this.op === 'finalize' && (status === 'completed' || status === 'processing'))
         allowed = true; // idempotent
       else if (m.caps.rpc) {
         allowed = transitionLifecycle(entity.snapshot, event).accepted;
@@ -71,6 +72,8 @@ export class LifecycleOpCommand extends EntityCommand {
         apply = eventForStatusChange(entity.snapshot, targetOf(this.op), {
           requirementsMet,
           reason: 'client_error',
+          // A status written directly creates no jobs: a required processor blocks `completed`.
+          processorsRequired: processorsRequired(m, entity),
         });
         allowed = apply !== undefined;
       }
@@ -87,7 +90,8 @@ export class LifecycleOpCommand extends EntityCommand {
     // An actor who may not act at all is refused before the lifecycle is asked: its own row.
     const name = mayAct(m, this.who, this.op) ? this.op : `${this.op} (not the owner's)`;
     agree(this.toString(), allowed, await outcome(call()), name, this.before);
-    if (allowed && apply) applyEvent(m, entity, apply);
+    if (allowed && apply && applyEvent(m, entity, apply) && this.op === 'finalize' && m.caps.rpc)
+      createJobs(m, entity); // finalize_upload creates the attempt's jobs in its transaction
   }
   toString(): string {
     return `${this.op}(${this.ref}) as ${this.who}`;
@@ -213,7 +217,8 @@ export class RemoveFileCommand extends FileCommand {
     const { file, entity } = this.file(m);
     const status = statusOfEntity(entity);
     const allowed =
-      mayAct(m, this.who, 'files') && (m.caps.rpc ? status === 'uploading' : status !== 'completed');
+      mayAct(m, this.who, 'files') &&
+      (m.caps.rpc ? status === 'uploading' : status !== 'completed' && status !== 'processing');
     const ownerId = MODEL_USERS[entity.owner]!;
     const actor = (m.caps.rpc ? rpcActorFor : sqlActorFor)(this.who, ownerId, otherUser(entity.owner));
     agree(

@@ -193,7 +193,8 @@ export class RemoveObjectCommand extends LifecycleCommand {
     const allowed =
       m.caps.storagePolicies &&
       caller === object.ownerId &&
-      !(fileEntity && statusOfEntity(fileEntity) === 'completed');
+      // Frozen from finalize on (processing, completed).
+      !(fileEntity && ['completed', 'processing'].includes(statusOfEntity(fileEntity) ?? ''));
     const result = await outcome(
       runAs(
         r.db,

@@ -10,6 +10,7 @@ import {
 } from '../../support/model-lifecycle.js';
 import { literal } from '../sql.js';
 import { type Real, count, LifecycleCommand } from './base.js';
+import { sweepJobs } from '../../support/model-jobs.js';
 
 /**
  * Time travel: every timestamp in the database moves `hours` into the past (as the superuser,
@@ -119,4 +120,5 @@ async function applySweep(m: LifecycleModel, r: Real): Promise<void> {
   for (const [key, o] of m.objects)
     if (!registered.has(key) && !m.outbox.has(key) && idle(o.writtenAt, ORPHAN_GRACE_HOURS))
       m.outbox.set(key, 'orphan');
+  sweepJobs(m);
 }

@@ -1,0 +1,13 @@
+-- 0040 job RPCs: what workers and operators call (service_role only; API users get 42501).
+-- Guarantees:
+--   * claim_upload_jobs never hands the same job to two workers (FOR UPDATE SKIP LOCKED), and
+--     only jobs of the entity's current attempt that the entity still waits for;
+--   * a worker answers (complete_upload_job, fail_upload_job, extend_upload_job_leases) only for
+--     a job it holds: running, its worker id, lease not expired — else UL005;
+--   * complete_upload_job is one transaction: result, artifacts checked against storage.objects,
+--     and the entity → completed when the database finds every required job of the attempt
+--     complete (the deferred completion check refuses `completed` otherwise, for every role);
+--   * fail_upload_job retries with backoff while runs are left, else buries the job (dead letter);
+--     a dead required job fails its entity with a reason naming the file and the processor;
+--   * requeue_failed_upload_job gives a dead job fresh runs while its entity still waits for it.
+-- Locks: entity, then job, in every function that takes both.
