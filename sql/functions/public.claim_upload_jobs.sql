@@ -26,7 +26,8 @@ returns table (
   attempt integer,
   max_attempts integer,
   entity_attempt integer,
-  lease_until timestamptz
+  lease_until timestamptz,
+  allowed_mime_types text[]
 )
 language plpgsql
 volatile
@@ -70,8 +71,9 @@ begin
   )
   select c.id, c.processor, c.entity_id, c.file_id, f.kind, f.slot, f.bucket_id, f.object_path,
          f.declared_size, f.declared_mime, f.sha256, c.required, c.attempt, c.max_attempts,
-         c.entity_attempt, c.lease_until
+         c.entity_attempt, c.lease_until, r.allowed_mime_types
   from claimed c join upload_lifecycle.entity_files f on f.id = c.file_id
+  join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
   order by c.created_at, c.id;
 end
 $$;

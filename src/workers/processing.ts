@@ -74,6 +74,8 @@ export interface Processor {
   readonly required: boolean;
   /** Runs after a failure that is not a {@link ProcessingRejectedError}, up to this many times. */
   readonly maxAttempts?: number;
+  /** A run longer than this is aborted and failed (retryable) with a `TimeoutError`. */
+  readonly timeoutMs?: number;
   run(context: ProcessorContext): Promise<ProcessorOutcome | void>;
 }
 
@@ -111,6 +113,7 @@ export function defineProcessor(definition: {
   slots?: readonly string[];
   required?: boolean;
   maxAttempts?: number;
+  timeoutMs?: number;
   run: Processor['run'];
 }): Processor {
   if (!/^[a-z][a-z0-9_]{0,62}$/.test(definition.name)) {
@@ -281,11 +284,28 @@ export function runWorker(options: WorkerOptions): Worker {
       },
     };
     let outcome: ProcessorOutcome | void;
+    let timedOut = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       if (!processor) throw new Error(`this worker has no processor ${job.processor}`);
-      outcome = await processor.run(context);
+      const run = processor.run(context);
+      outcome = await (processor.timeoutMs === undefined
+        ? run
+        : Promise.race([
+            run,
+            new Promise<never>((_, reject) => {
+              timer = setTimeout(() => {
+                timedOut = true;
+                const error = new Error(`${job.processor} ran longer than ${processor.timeoutMs} ms`);
+                error.name = 'TimeoutError';
+                controller.abort(error);
+                reject(error);
+              }, processor.timeoutMs);
+            }),
+          ]));
     } catch (error) {
-      if (controller.signal.aborted && !(error instanceof ProcessingRejectedError)) {
+      clearTimeout(timer);
+      if (controller.signal.aborted && !timedOut && !(error instanceof ProcessingRejectedError)) {
         // Lost lease or a stop past its grace: the job is not ours to close any more.
         report.lost += 1;
         return;
@@ -302,6 +322,7 @@ export function runWorker(options: WorkerOptions): Worker {
       }
       return;
     }
+    clearTimeout(timer);
     if (controller.signal.aborted) {
       report.lost += 1;
       return;
@@ -313,10 +334,22 @@ export function runWorker(options: WorkerOptions): Worker {
       });
       report.completed += 1;
     } catch (refused) {
+      const failure = jobError(refused);
+      report.errors.push(`complete_upload_job ${job.id} refused: ${failure.message}`);
+      if (failure.code === 'UL004') {
+        // The outcome itself was refused (an artifact not in Storage, a malformed result): the
+        // processor's fault, so the job fails with that error and is retried or buried as designed.
+        try {
+          await port.fail(job.id, workerId, failure, true);
+          report.failed += 1;
+          return;
+        } catch {
+          // fall through: not ours any more
+        }
+      }
       // A lease that ran out between the last heartbeat and now: the database refuses the close,
       // and another worker runs (or ran) the job.
       report.lost += 1;
-      report.errors.push(`complete_upload_job ${job.id} refused: ${jobError(refused).message}`);
     }
   }
 
