@@ -21,6 +21,7 @@ export async function startEdgeFunction(file: string, env: Record<string, string
     JSON.stringify({
       imports: {
         'npm:upload-lifecycle@0/supabase': pathToFileURL(join(root, 'src/adapters/supabase.ts')).href,
+        'npm:upload-lifecycle@0/worker': pathToFileURL(join(root, 'src/workers/index.ts')).href,
       },
     }),
   );
