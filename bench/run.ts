@@ -16,6 +16,7 @@ const sections: Record<string, () => Promise<Section>> = {
   sweep: async () => (await import('./sweep.js')).sweep,
   guards: async () => (await import('./guards.js')).guards,
   finalize: async () => (await import('./finalize.js')).finalize,
+  processing: async () => (await import('./processing.js')).processing,
   upload: async () => (await import('./upload.js')).upload,
   property: async () => (await import('./property.js')).property,
 };
