@@ -3,7 +3,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UPLOAD_STATUSES, isAllowedStatusChange } from '../../src/machines/lifecycle.js';
 import { as, createUser, resetDb, service, superuser } from '../support/db.js';
 import { defineKind, statusOfRow } from '../support/fixtures.js';
-import { completeJobs, entityAt, satisfyRequirements } from '../support/lifecycle-paths.js';
+import {
+  completeJobs,
+  entityAt,
+  prepareProcessing,
+  satisfyRequirements,
+} from '../support/lifecycle-paths.js';
 import { createPgDb, hasServer, type PgTestDb } from '../support/pg.js';
 
 describe.skipIf(!hasServer)('on PostgreSQL 15: direct status updates', () => {
@@ -31,6 +36,12 @@ describe.skipIf(!hasServer)('on PostgreSQL 15: direct status updates', () => {
       const allowed = from === to || isAllowedStatusChange(from, to);
       if (allowed && to === 'completed' && from === 'uploading') await satisfyRequirements(db, id, owner);
       if (allowed && to === 'completed' && from === 'processing') await completeJobs(db, id);
+      // uploading → processing passes the commit-time check only with the requirements met and a
+      // file a required processor applies to (as on PGlite).
+      if (allowed && to === 'processing' && from === 'uploading') {
+        await satisfyRequirements(db, id, owner);
+        await prepareProcessing(db, id, owner);
+      }
       const update = as(db, actor, (tx) =>
         tx.query(`update upload_lifecycle.entities set status = $2 where id = $1`, [id, to]),
       );
