@@ -35,7 +35,14 @@ export const isSettled = (state: UploadState): boolean => (state.status as strin
 
 /** What a state's watcher reports on: status, attempt and each file's jobs (their JSON). */
 function fingerprint(state: UploadState): string {
-  return JSON.stringify([state.status, state.attempt, state.updatedAt, state.failureReason, state.files]);
+  return JSON.stringify([
+    state.status,
+    state.attempt,
+    state.updatedAt,
+    state.failureReason,
+    state.files,
+    state.jobs,
+  ]);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
