@@ -127,13 +127,11 @@ function row(...policies: EventPolicy[]): Record<UserEventType, EventPolicy> {
 const INSTEAD: Record<UserEventType, string> = {
   CREATE:
     'An upload actor makes one entity: CREATE works in idle only; start a new actor for another entity.',
-  ADD_FILES:
-    'Files can change until finalize is sent; wait for its answer (after processing fails, RETRY starts a new attempt).',
-  REMOVE_FILE:
-    'Files can change until finalize is sent; wait for its answer (after processing fails, RETRY starts a new attempt).',
+  ADD_FILES: 'Files can change until finalize is sent; wait for its answer.',
+  REMOVE_FILE: 'Files can change until finalize is sent; wait for its answer.',
   START: 'START works in draft (or in idle with a kind); a running upload continues by itself.',
   CANCEL:
-    'CANCEL stops a running upload; a draft is not running (DISCARD deletes it), a processing one waits for the database (DISCARD deletes it), a failed or completed one is over.',
+    'CANCEL stops a running upload; a draft is not running (DISCARD deletes it), a processing one waits for the database, a failed or completed one is over.',
   DISCARD:
     'DISCARD deletes an upload that is not completed; a completed one is final, a discarded one is gone.',
   RETRY: 'RETRY starts a new attempt of a failed upload.',
