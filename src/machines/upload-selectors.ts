@@ -132,7 +132,8 @@ export type PersistedUpload = Snapshot<unknown> & {
 
 /**
  * The snapshot to store for resuming after a reload. In-flight work is not persisted, and bytes
- * never are: an upload with an entity comes back `suspended` (send RESUME with the files' bytes
+ * never are: an upload the database is processing comes back `processing` (watching again); any
+ * other upload with an entity comes back `suspended` (send RESUME with the files' bytes
  * to continue: `loading` asks `get_upload_state` and only missing objects are sent); one without
  * an entity comes back `idle` with its files and idempotency key, so CREATE returns the same
  * draft. Files not yet uploaded come back `detached` (they need their bytes); files removed while
@@ -151,6 +152,11 @@ export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   // Final phases stay where they are: a completed upload is complete, a discarded one is gone.
   if (snapshot.value === 'completed' || snapshot.value === 'discarded')
     return { ...snapshot, status: 'active', children: {} } as PersistedUpload;
+  // Processing: the database works, the client only watches. The watch restarts on restore (its
+  // input, the entity id, is in its snapshot), so it comes back processing, without RESUME.
+  const watch = (snapshot.children as Record<string, unknown>).watchUpload;
+  if (snapshot.value === 'processing' && watch)
+    return { ...snapshot, status: 'active', children: { watchUpload: watch } } as PersistedUpload;
   const context = snapshot.context;
   const discard = context.discardRequested || snapshot.value === 'discarding';
   if (discard && !context.entityId) {

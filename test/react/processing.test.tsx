@@ -11,7 +11,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Backend, UploadJob, UploadState } from '../../src/core/port.js';
 import { ProcessingFailedError } from '../../src/errors.js';
 import { useUploadLifecycle, type UploadLifecycle, type UploadSettlement } from '../../src/react/index.js';
-import { createControlledBackend, createFrameClock, pdf } from './support.js';
+import type { SnapshotStorage } from '../../src/react/index.js';
+import { createControlledBackend, createFrameClock, memoryStorage, pdf } from './support.js';
 
 afterEach(cleanup);
 
@@ -69,11 +70,17 @@ function processingBackend() {
   };
 }
 
-function mount(backend: Backend, onSettled: (s: UploadSettlement) => void) {
+function mount(backend: Backend, onSettled: (s: UploadSettlement) => void, storage?: SnapshotStorage) {
   const clock = createFrameClock();
   const probe = {} as { upload: UploadLifecycle };
   function Uploader() {
-    const upload = useUploadLifecycle({ backend, kind: 'report', scheduler: clock.scheduler, onSettled });
+    const upload = useUploadLifecycle({
+      backend,
+      kind: 'report',
+      scheduler: clock.scheduler,
+      onSettled,
+      ...(storage && { storage, persistKey: 'upload' }),
+    });
     probe.upload = upload;
     return (
       <div>
@@ -91,8 +98,8 @@ function mount(backend: Backend, onSettled: (s: UploadSettlement) => void) {
       </div>
     );
   }
-  render(<Uploader />);
-  return { clock, probe };
+  const view = render(<Uploader />);
+  return { clock, probe, view };
 }
 
 async function until(clock: ReturnType<typeof createFrameClock>, done: () => boolean, what: string) {
@@ -108,8 +115,9 @@ const text = (id: string) => screen.queryByTestId(id)?.textContent;
 async function toProcessing(
   p: ReturnType<typeof processingBackend>,
   onSettled: (s: UploadSettlement) => void,
+  storage?: SnapshotStorage,
 ) {
-  const { clock, probe } = mount(p.backend, onSettled);
+  const { clock, probe, view } = mount(p.backend, onSettled, storage);
   act(() => {
     probe.upload.addFiles([pdf(1000)], { slot: 'document' });
     probe.upload.start();
@@ -117,7 +125,7 @@ async function toProcessing(
   const [held] = await p.controlled.started(1);
   await act(() => held!.finish());
   await until(clock, () => text('status') === 'processing', 'processing');
-  return { clock, probe };
+  return { clock, probe, view };
 }
 
 describe('useUploadLifecycle: processing', () => {
@@ -179,5 +187,22 @@ describe('useUploadLifecycle: processing', () => {
     act(() => probe.upload.discard());
     await until(clock, () => text('status') === 'discarded', 'discarded');
     expect(p.controlled.fake.entities.size).toBe(0);
+  });
+
+  it('a reload while processing (persistKey): the remounted hook is processing again and watches', async () => {
+    const p = processingBackend();
+    const storage = memoryStorage();
+    const first = await toProcessing(p, vi.fn(), storage);
+    first.view.unmount();
+    await act(() => new Promise((resolve) => setTimeout(resolve, 0)));
+
+    const onSettled = vi.fn();
+    const { clock, probe } = mount(p.backend, onSettled, storage);
+    await until(clock, () => text('status') === 'processing', 'processing after reload');
+    expect(probe.upload.jobs).toEqual({ f1: [expect.objectContaining({ status: 'pending' })] });
+    // The restored actor watches again: the watcher's answer settles it.
+    act(() => p.completed());
+    await until(clock, () => text('status') === 'completed', 'completed after reload');
+    expect(onSettled).toHaveBeenCalledWith(expect.objectContaining({ status: 'completed' }));
   });
 });

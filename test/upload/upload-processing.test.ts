@@ -156,19 +156,21 @@ describe('upload machine: processing (PGlite)', { timeout: 30_000 }, () => {
     second.stop();
   });
 
-  it('persistUpload of a processing upload restores suspended; RESUME (no bytes needed) watches again', async () => {
+  it('persistUpload of a processing upload restores processing: the watch starts again, no RESUME needed', async () => {
     const { machine, worker } = await setup([{ processor: 'sha256', required: true }]);
     const first = await toProcessing(machine, pdf());
     const persisted = JSON.parse(JSON.stringify(persistUpload(first.actor.getPersistedSnapshot())));
     first.actor.stop();
 
     const restored = createActor(machine, { snapshot: persisted, input: {} }).start();
-    expect(selectPhase(restored.getSnapshot())).toBe('suspended');
+    expect(selectPhase(restored.getSnapshot())).toBe('processing');
     expect(restored.getSnapshot().context.files.map((f) => f.status)).toEqual(['uploaded']);
-    restored.send({ type: 'RESUME' });
-    await waitFor(restored, phase('processing'), { timeout: 10_000 });
+    expect(selectJobs(restored.getSnapshot())).toEqual({
+      doc: [expect.objectContaining({ status: 'pending' })],
+    });
     await worker();
-    await waitFor(restored, phase('completed'), { timeout: 10_000 });
+    const done = await waitFor(restored, phase('completed'), { timeout: 10_000 });
+    expect(selectJobs(done)).toEqual({ doc: [expect.objectContaining({ status: 'complete' })] });
     restored.stop();
   });
 
