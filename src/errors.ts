@@ -146,6 +146,15 @@ export class MalformedAnswerError extends UploadLifecycleError {
   override name = 'MalformedAnswerError';
 }
 
+/**
+ * The database failed the entity while processing it (a required processor's job failed or died):
+ * `message` carries the database's `failure_reason`, which names the file and the processor.
+ * Not a refusal of a call, so its `code` is `UL000`; RETRY starts a new attempt (attempts permitting).
+ */
+export class ProcessingFailedError extends UploadLifecycleError {
+  override name = 'ProcessingFailedError';
+}
+
 const CLASSES = {
   UL001: ForbiddenTransitionError,
   UL002: RequirementsNotMetError,

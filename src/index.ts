@@ -79,7 +79,7 @@ export {
   type UserEvent,
   type UserEventType,
 } from './machines/upload-events.js';
-export { MalformedAnswerError, MissingSourceError } from './errors.js';
+export { MalformedAnswerError, MissingSourceError, ProcessingFailedError } from './errors.js';
 export type { AddedFile, FileUploadStatus, UploadFileEntry } from './machines/upload-files.js';
 export {
   UPLOAD_PHASES,
@@ -90,8 +90,10 @@ export {
   selectFiles,
   selectFilesNeedingSource,
   selectIsBusy,
+  selectJobs,
   selectPhase,
   selectProgress,
+  type FileJob,
   type PersistedUpload,
   type UploadPhase,
   type UploadProgress,
@@ -127,9 +129,18 @@ export {
   type StorageErrorCode,
   type UploadPage,
   type UploadShare,
+  type UploadArtifact,
+  type UploadJob,
+  type UploadJobStatus,
   type UploadState,
   type UploadStateFile,
 } from './core/port.js';
+export {
+  DEFAULT_WATCH_INTERVALS_MS,
+  pollingWatcher,
+  type UploadWatcher,
+  type WatchOptions,
+} from './core/watch.js';
 export { deserializeError, type SerializedUploadError } from './core/error-data.js';
 
 // Database types in the shape `supabase gen types typescript` produces (generated from the catalog).

@@ -13,12 +13,13 @@ describe('bundle size', () => {
   // 12 kB until issue 13: the machine that answers every event in every state, registers in
   // batches and keeps removals across reloads costs ~1.7 kB more (13.0 kB measured). 13.5 kB until
   // issue 18b: DISCARD (two states, deferral, restore), the named error classes and the `inspect`
-  // option cost ~0.5 kB more (13.8 kB measured).
-  it('core + react stay within 14 kB gzipped', async () => {
+  // option cost ~0.5 kB more (13.8 kB measured). 14 kB until issue 15: the `processing` state, its
+  // default polling watcher and the jobs selector/hook fields cost ~1 kB more (14.9 kB measured).
+  it('core + react stay within 15 kB gzipped', async () => {
     const bytes = await gzippedSize(CORE_AND_REACT);
     console.log(`core + react: ${bytes} bytes gzipped`);
     expect(bytes).toBeGreaterThan(2_000); // it bundled something
-    expect(bytes).toBeLessThanOrEqual(14 * 1024);
+    expect(bytes).toBeLessThanOrEqual(15 * 1024);
   });
 
   it('the core entry bundles no validator: parsing RPC answers lives in the adapters', async () => {

@@ -5,7 +5,7 @@
  */
 import * as z from 'zod/mini';
 import { UPLOAD_STATUSES } from '../core/status.js';
-import type { RegisteredFile, UploadState } from '../core/port.js';
+import type { RegisteredFile, UploadJob, UploadState } from '../core/port.js';
 import { MalformedAnswerError } from '../errors.js';
 
 // zod/mini: the same validation as classic zod at a fraction of the bundle (this module ships in
@@ -61,6 +61,53 @@ export const uploadStateFileSchema = z.pipe(
   })),
 );
 
+export const uploadArtifactSchema = z.pipe(
+  z.object({
+    variant: z.string(),
+    bucket_id: z.string(),
+    object_path: z.string(),
+    size: z.coerce.number(),
+    content_type: z.string(),
+    sha256: nullish(z.string()),
+  }),
+  z.transform((a) => ({
+    variant: a.variant,
+    bucketId: a.bucket_id,
+    objectPath: a.object_path,
+    size: a.size,
+    contentType: a.content_type,
+    sha256: a.sha256 ?? null,
+  })),
+);
+
+// As src/machines/job.ts (the adapters do not import machines).
+const JOB_STATUSES = ['pending', 'running', 'complete', 'failed', 'dead', 'cancelled'] as const;
+
+export const uploadJobSchema = z.pipe(
+  z.object({
+    job_id: z.string(),
+    file_id: z.string(),
+    processor: z.string(),
+    required: z.boolean(),
+    status: z.enum(JOB_STATUSES),
+    attempt: count,
+    max_attempts: count,
+    last_error: z.optional(z.unknown()),
+    artifacts: nullish(z.array(uploadArtifactSchema)),
+  }),
+  z.transform((j): UploadJob => ({
+    jobId: j.job_id,
+    fileId: j.file_id,
+    processor: j.processor,
+    required: j.required,
+    status: j.status,
+    attempt: j.attempt,
+    maxAttempts: j.max_attempts,
+    lastError: j.last_error ?? null,
+    artifacts: j.artifacts ?? [],
+  })),
+);
+
 export const uploadStateSchema = z.pipe(
   z.object({
     entity_id: z.string(),
@@ -75,6 +122,7 @@ export const uploadStateSchema = z.pipe(
     completed_at: nullish(z.string()),
     requirements: nullish(z.array(fileRequirementSchema)),
     files: nullish(z.array(uploadStateFileSchema)),
+    jobs: nullish(z.array(uploadJobSchema)),
   }),
   z.transform((s): UploadState => ({
     entityId: s.entity_id,
@@ -89,6 +137,7 @@ export const uploadStateSchema = z.pipe(
     completedAt: s.completed_at ?? null,
     requirements: s.requirements ?? [],
     files: s.files ?? [],
+    jobs: s.jobs ?? [],
   })),
 );
 

@@ -45,6 +45,13 @@ follows while the upload runs (one \`register_upload_files\` call per batch, ide
 late event gets a typed answer instead of being dropped by a stopped actor. \`discarding\` (the
 \`delete_upload\` call) refuses everything too: it lasts one round trip.
 
+\`processing\` (finalize answered it: the kind has required processors) waits for the database,
+which alone moves the entity to \`completed\` or \`failed\` once the jobs end; the machine watches
+(\`backend.watchUpload\`, else polling \`get_upload_state\` with backoff) and records each file's
+jobs. The files are frozen from finalize on, so every event that changes them, and CANCEL (the
+work is the database's, not the client's), is refused; DISCARD deletes the upload
+(\`delete_upload\` refuses only a completed entity), RESUME is harmless.
+
 DISCARD deletes the upload (\`delete_upload\`: the rows go, the objects are queued for removal) and
 forgets the local files. In \`idle\` there is no entity yet: only the local files are forgotten, no
 call is made. From \`uploading\` the transfers are aborted first. The database refuses to delete a

@@ -7,6 +7,7 @@
 import {
   MalformedAnswerError,
   MissingSourceError,
+  ProcessingFailedError,
   UnknownUserError,
   UploadLifecycleError,
   isUploadLifecycleError,
@@ -61,6 +62,7 @@ export function deserializeError(data: SerializedUploadError): UploadLifecycleEr
   if (data.name === 'MalformedAnswerError') return new MalformedAnswerError(init);
   if (data.name === 'MissingSourceError') return new MissingSourceError(init);
   if (data.name === 'UnknownUserError') return new UnknownUserError(init);
+  if (data.name === 'ProcessingFailedError') return new ProcessingFailedError(init);
   const typed = toUploadLifecycleError({
     code: data.code === 'UL000' ? (data.sqlstate ?? 'UL000') : data.code,
     message: data.message,

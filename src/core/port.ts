@@ -16,6 +16,7 @@
  */
 import { UploadLifecycleError, type UploadErrorInit } from '../errors.js';
 import type { UploadStatus } from './status.js';
+import type { UploadWatcher } from './watch.js';
 
 /** What a kind requires of one slot (`upload_lifecycle.file_requirements`). */
 export interface FileRequirement {
@@ -45,6 +46,34 @@ export interface UploadStateFile {
   objectMatches: boolean;
 }
 
+/** A processing job's status (the job machine, src/machines/job.ts). */
+export type UploadJobStatus = 'pending' | 'running' | 'complete' | 'failed' | 'dead' | 'cancelled';
+
+/** An object a processor derived from a file (a thumbnail, a text extract). */
+export interface UploadArtifact {
+  variant: string;
+  bucketId: string;
+  objectPath: string;
+  size: number;
+  contentType: string;
+  sha256: string | null;
+}
+
+/** A processing job of the current attempt, as `get_upload_state` reports it (docs/jobs.md). */
+export interface UploadJob {
+  jobId: string;
+  fileId: string;
+  processor: string;
+  /** The entity completes only once every required job is `complete`. */
+  required: boolean;
+  status: UploadJobStatus;
+  attempt: number;
+  maxAttempts: number;
+  /** The last failure the worker stored (its JSON), or null. */
+  lastError: unknown;
+  artifacts: UploadArtifact[];
+}
+
 /** The `UploadState` answer of every RPC (docs/rpc.md), in camelCase. */
 export interface UploadState {
   entityId: string;
@@ -59,6 +88,8 @@ export interface UploadState {
   completedAt: string | null;
   requirements: FileRequirement[];
   files: UploadStateFile[];
+  /** The processing jobs of the current attempt (empty for kinds without processors). */
+  jobs: UploadJob[];
 }
 
 /** The arguments of `register_upload_file` (one element of a batch). */
@@ -131,6 +162,12 @@ export interface Backend {
   failUpload(entityId: string, reason?: string): Promise<UploadState>;
   retryUpload(entityId: string): Promise<UploadState>;
   getUploadState(entityId: string): Promise<UploadState>;
+  /**
+   * Watches a `processing` entity until the database settles it (src/core/watch.ts). Optional:
+   * the upload machine polls `getUploadState` with backoff without it; pass a push-based one
+   * (Supabase Realtime) to save the polls.
+   */
+  watchUpload?: UploadWatcher;
   /**
    * `delete_upload`: discards an own draft, uploading or failed entity; its files' objects are
    * queued for deletion by the database. A completed one is refused (UL005), a missing or foreign

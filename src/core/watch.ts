@@ -16,6 +16,7 @@ export type UploadWatcher = (
   options?: WatchOptions,
 ) => Promise<UploadState>;
 
+/** Options of one watch: when to stop, how often to poll. */
 export interface WatchOptions {
   /** Stops watching; the promise rejects with the signal's reason. */
   signal?: AbortSignal;
@@ -28,6 +29,7 @@ export interface WatchOptions {
   settled?: (state: UploadState) => boolean;
 }
 
+/** The default poll intervals (ms) of {@link pollingWatcher}: quick at first, then every 15 s. */
 export const DEFAULT_WATCH_INTERVALS_MS = [250, 500, 1000, 2000, 4000, 8000, 15000] as const;
 
 /** Settled: every status but `processing` (which only jobs, through the database, end). */
@@ -35,7 +37,14 @@ export const isSettled = (state: UploadState): boolean => (state.status as strin
 
 /** What a state's watcher reports on: status, attempt and each file's jobs (their JSON). */
 function fingerprint(state: UploadState): string {
-  return JSON.stringify([state.status, state.attempt, state.updatedAt, state.failureReason, state.files]);
+  return JSON.stringify([
+    state.status,
+    state.attempt,
+    state.updatedAt,
+    state.failureReason,
+    state.files,
+    state.jobs,
+  ]);
 }
 
 function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -6,6 +6,7 @@
  */
 import { fromCallback, fromPromise, type ActorSystem, type AnyEventObject } from 'xstate';
 import type { Backend, ByteSource, CreateDraftInput, FileRegistration, UploadState } from '../core/port.js';
+import { pollingWatcher } from '../core/watch.js';
 import { MissingSourceError } from '../errors.js';
 
 /** Bytes per actor system (one per root actor), outside any snapshot. */
@@ -48,8 +49,42 @@ export type TransferEvent =
 
 export { MissingSourceError };
 
-export function createUploadActors(backend: Backend) {
+/** What the watcher reports to the upload machine while the entity is `processing`. */
+export type WatchEvent =
+  /** A state the watcher saw (`output`, like an RPC's answer); the last one is the settled one. */
+  | { type: 'WATCH.STATE'; output: UploadState }
+  /** The watch ended without a settled state (the entity is gone: UL003). */
+  | { type: 'WATCH.ERROR'; error: unknown };
+
+/** Options of the watch while `processing`. */
+export interface WatchConfig {
+  /** Poll intervals of the default (polling) watcher; see `WatchOptions.intervalsMs`. */
+  intervalsMs?: readonly number[] | undefined;
+}
+
+export function createUploadActors(backend: Backend, watch: WatchConfig = {}) {
+  const watchUpload = backend.watchUpload ?? pollingWatcher((id) => backend.getUploadState(id));
   return {
+    /**
+     * Watches a `processing` entity (`backend.watchUpload`, else polling `get_upload_state`):
+     * each state it reports, then the settled one, as `WATCH.STATE`. Stopping the actor stops
+     * the watch.
+     */
+    watchUpload: fromCallback<AnyEventObject, { entityId: string }>(({ input, sendBack }) => {
+      const controller = new AbortController();
+      const send = (event: WatchEvent) => {
+        if (!controller.signal.aborted) sendBack(event);
+      };
+      watchUpload(input.entityId, (state) => send({ type: 'WATCH.STATE', output: state }), {
+        signal: controller.signal,
+        ...(watch.intervalsMs && { intervalsMs: watch.intervalsMs }),
+      }).then(
+        // A watcher reports the settled state before resolving with it; a push-based one may not.
+        (state) => send({ type: 'WATCH.STATE', output: state }),
+        (error: unknown) => send({ type: 'WATCH.ERROR', error }),
+      );
+      return () => controller.abort();
+    }),
     createDraft: fromPromise<UploadState, CreateDraftInput>(({ input }) => backend.createDraft(input)),
     startUpload: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(({ input }) =>
       backend.startUpload(input.entityId, input.files),

@@ -71,6 +71,7 @@ export const UPLOAD_PHASES = [
   'starting',
   'uploading',
   'finalizing',
+  'processing',
   'completed',
   'cancelling',
   'failing',
@@ -100,6 +101,10 @@ export const USER_EVENT_POLICY: Record<UploadPhase, Record<UserEventType, EventP
   starting: row(R, D, D, R, D, D, R, R, R, H),
   uploading: row(R, H, H, R, H, H, R, H, H, H),
   finalizing: row(R, R, R, R, D, D, R, R, R, H),
+  // The database runs the kind's processors; only it moves the entity on. delete_upload accepts
+  // a processing entity (it refuses completed only), fail_upload would too, but a cancel of work
+  // the user does not run is not offered: DISCARD deletes the upload.
+  processing: row(R, R, R, R, R, H, R, R, R, H),
   completed: row(R, R, R, R, R, R, R, R, R, R),
   cancelling: row(R, H, H, R, R, D, R, R, R, H),
   failing: row(R, H, H, R, R, D, R, R, R, H),
@@ -126,7 +131,7 @@ const INSTEAD: Record<UserEventType, string> = {
   REMOVE_FILE: 'Files can change until finalize is sent; wait for its answer.',
   START: 'START works in draft (or in idle with a kind); a running upload continues by itself.',
   CANCEL:
-    'CANCEL stops a running upload; a draft is not running (DISCARD deletes it), a failed or completed one is over.',
+    'CANCEL stops a running upload; a draft is not running (DISCARD deletes it), a processing one waits for the database, a failed or completed one is over.',
   DISCARD:
     'DISCARD deletes an upload that is not completed; a completed one is final, a discarded one is gone.',
   RETRY: 'RETRY starts a new attempt of a failed upload.',

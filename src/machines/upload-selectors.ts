@@ -3,6 +3,7 @@
  * the persistence helper for page-reload resume. All pure functions of a snapshot.
  */
 import type { Snapshot, SnapshotFrom } from 'xstate';
+import type { UploadJob } from '../core/port.js';
 import type { UploadStatus } from '../core/status.js';
 import type { SerializedUploadError } from '../core/error-data.js';
 import { UPLOAD_PHASES, type UploadPhase } from './upload-events.js';
@@ -62,6 +63,39 @@ export const selectError = (snapshot: UploadSnapshot): SerializedUploadError | n
 export const selectFilesNeedingSource = (snapshot: UploadSnapshot): UploadFileEntry[] =>
   snapshot.context.files.filter((f) => f.status === 'detached');
 
+/** One processing job of a file, as a UI shows it. */
+export interface FileJob {
+  processor: string;
+  status: UploadJob['status'];
+  /** The entity completes only once every required job is complete. */
+  required: boolean;
+  attempt: number;
+  maxAttempts: number;
+  /** What the worker stored about the last failure, or null. */
+  lastError: unknown;
+}
+
+/**
+ * The processing jobs of the current attempt per file key (files without jobs are absent), as the
+ * database last reported them: watch them while `processing`, or read why it `failed`.
+ */
+export function selectJobs(snapshot: UploadSnapshot): Record<string, FileJob[]> {
+  const { jobs, files } = snapshot.context;
+  const byKey: Record<string, FileJob[]> = {};
+  for (const job of jobs ?? []) {
+    const key = files.find((f) => f.fileId === job.fileId)?.key ?? job.fileId;
+    (byKey[key] ??= []).push({
+      processor: job.processor,
+      status: job.status,
+      required: job.required,
+      attempt: job.attempt,
+      maxAttempts: job.maxAttempts,
+      lastError: job.lastError,
+    });
+  }
+  return byKey;
+}
+
 /**
  * Whether the machine is working on its own (a call in flight, a transfer running, a backoff
  * pending): a spinner, disabled buttons. When it is not, it waits for the user (or is done).
@@ -80,6 +114,7 @@ export function selectIsBusy(snapshot: UploadSnapshot): boolean {
     'creating',
     'starting',
     'finalizing',
+    'processing',
     'cancelling',
     'failing',
     'retrying',
@@ -97,7 +132,8 @@ export type PersistedUpload = Snapshot<unknown> & {
 
 /**
  * The snapshot to store for resuming after a reload. In-flight work is not persisted, and bytes
- * never are: an upload with an entity comes back `suspended` (send RESUME with the files' bytes
+ * never are: an upload the database is processing comes back `processing` (watching again); any
+ * other upload with an entity comes back `suspended` (send RESUME with the files' bytes
  * to continue: `loading` asks `get_upload_state` and only missing objects are sent); one without
  * an entity comes back `idle` with its files and idempotency key, so CREATE returns the same
  * draft. Files not yet uploaded come back `detached` (they need their bytes); files removed while
@@ -116,6 +152,11 @@ export function persistUpload(persisted: Snapshot<unknown>): PersistedUpload {
   // Final phases stay where they are: a completed upload is complete, a discarded one is gone.
   if (snapshot.value === 'completed' || snapshot.value === 'discarded')
     return { ...snapshot, status: 'active', children: {} } as PersistedUpload;
+  // Processing: the database works, the client only watches. The watch restarts on restore (its
+  // input, the entity id, is in its snapshot), so it comes back processing, without RESUME.
+  const watch = (snapshot.children as Record<string, unknown>).watchUpload;
+  if (snapshot.value === 'processing' && watch)
+    return { ...snapshot, status: 'active', children: { watchUpload: watch } } as PersistedUpload;
   const context = snapshot.context;
   const discard = context.discardRequested || snapshot.value === 'discarding';
   if (discard && !context.entityId) {

@@ -2,7 +2,9 @@
  * The upload machine: drives one entity from metadata to a database-confirmed `completed`.
  *
  *   idle → creating → draft → starting → uploading → finalizing → completed
- *     └── START / CREATE{start} ──────────────▶ │  ▲                │
+ *     └── START / CREATE{start} ──────────────▶ │  ▲                │  ▲
+ *                                                │  │                ▼  │ (database: jobs done)
+ *                                                │  │             processing ─▶ failed (a job failed)
  *                                 cancelling/failing → failed ─ retrying
  *   loading (by id, after a lost answer or a refusal) → whichever state the database reports
  *   suspended: a file needs its bytes again (a reload), or the database could not be read
@@ -31,11 +33,17 @@
  * ```
  */
 import { assign, enqueueActions, setup, type AnyEventObject } from 'xstate';
-import type { Backend, FileRequirement, UploadState } from '../core/port.js';
+import type { Backend, FileRequirement, UploadJob, UploadState } from '../core/port.js';
 import type { UploadStatus } from '../core/status.js';
 import { serializeError, type SerializedUploadError } from '../core/error-data.js';
-import { InvalidFileError } from '../errors.js';
-import { MissingSourceError, bytesOf, createUploadActors, type TransferEvent } from './upload-actors.js';
+import { InvalidFileError, ProcessingFailedError } from '../errors.js';
+import {
+  MissingSourceError,
+  bytesOf,
+  createUploadActors,
+  type TransferEvent,
+  type WatchEvent,
+} from './upload-actors.js';
 import {
   USER_EVENT_POLICY,
   USER_EVENT_TYPES,
@@ -118,6 +126,8 @@ export interface UploadContext {
   maxAttempts: number;
   requirements: FileRequirement[] | null;
   files: UploadFileEntry[];
+  /** The processing jobs of the current attempt, as the database last reported them. */
+  jobs: UploadJob[];
   /** Files removed locally whose database row must go before finalize. Persisted. */
   removals: FileRemoval[];
   /** Default keys handed out so far (`f{n}`). */
@@ -142,7 +152,7 @@ export interface UploadContext {
   options: UploadOptions;
 }
 
-type InternalEvent = TransferEvent | { type: 'FILE.RETRY_DUE'; key: string };
+type InternalEvent = TransferEvent | WatchEvent | { type: 'FILE.RETRY_DUE'; key: string };
 
 /** Every event the upload machine accepts: user events and its internal ones. */
 export type UploadEvent = UserEvent | InternalEvent;
@@ -160,6 +170,11 @@ export interface CreateUploadMachineOptions {
   random?: () => number;
   /** Idempotency keys for CREATE. Default `crypto.randomUUID`. */
   generateId?: () => string;
+  /**
+   * Poll intervals (ms) of the default watcher while `processing` (no `backend.watchUpload`):
+   * each in turn, then the last forever. Default `DEFAULT_WATCH_INTERVALS_MS` (250 ms … 15 s).
+   */
+  watchIntervalsMs?: readonly number[];
 }
 
 const transferId = (key: string) => `transfer:${key}`;
@@ -184,6 +199,7 @@ function fromDatabase(state: UploadState) {
     requirements: state.requirements,
     metadata: state.metadata,
     failureReason: state.failureReason,
+    jobs: state.jobs ?? [],
   };
 }
 
@@ -238,7 +254,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       events: {} as UploadEvent,
       input: {} as UploadInput,
     },
-    actors: createUploadActors(backend),
+    actors: createUploadActors(backend, { intervalsMs: options.watchIntervalsMs }),
     delays: {
       finalizeBackoff: ({ context }) => backoffDelay(context.finalizeFailures, context.options.retry, random),
       syncBackoff: ({ context }) => backoffDelay(context.syncFailures, context.options.retry, random),
@@ -283,6 +299,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       answeredDraft: ({ event }) => stateOf(event).status === 'draft',
       answeredUploading: ({ event }) => stateOf(event).status === 'uploading',
       answeredCompleted: ({ event }) => stateOf(event).status === 'completed',
+      answeredProcessing: ({ event }) => stateOf(event).status === 'processing',
+      answeredFailed: ({ event }) => stateOf(event).status === 'failed',
       transientFinalize: ({ context, event }) =>
         classifyFailure(errorOf(event)) === 'retry' &&
         context.finalizeFailures + 1 < context.options.retry.attempts,
@@ -630,6 +648,21 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             }),
           ),
       }),
+      /** The database failed the entity while processing: its reason, typed. */
+      processingFailed: assign({
+        error: ({ event }) => {
+          const state = stateOf(event);
+          const failedJobs = (state.jobs ?? []).filter((j) => j.status === 'failed' || j.status === 'dead');
+          return serializeError(
+            new ProcessingFailedError({
+              message: `processing failed: ${state.failureReason ?? 'no reason recorded'}`,
+              detail:
+                failedJobs.map((j) => `file ${j.fileId}: ${j.processor} ${j.status}`).join('\n') || undefined,
+              hint: 'Fix the file and RETRY (a new attempt), or DISCARD the upload.',
+            }),
+          );
+        },
+      }),
       suspendForSources: assign({
         error: ({ context }) =>
           serializeError(
@@ -656,6 +689,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       maxAttempts: 0,
       requirements: input?.requirements ?? null,
       files: [],
+      jobs: [],
       removals: [],
       sequence: 0,
       error: null,
@@ -904,6 +938,12 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
                   target: '#upload.completed',
                   actions: ['recordDatabase', 'applyAnswer', 'clearError'],
                 },
+                // The kind has required processors: the database completes it once they are done.
+                {
+                  guard: 'answeredProcessing',
+                  target: '#upload.processing',
+                  actions: ['recordDatabase', 'applyAnswer', 'clearError'],
+                },
                 { target: '#upload.loading', actions: 'recordDatabase' },
               ],
               onError: [
@@ -942,6 +982,37 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           CANCEL: { actions: 'deferCancel' },
           DISCARD: { actions: 'deferDiscard' },
           ...ATTACH_SOURCES,
+        },
+      },
+      // Finalized; the database runs the kind's processors and alone decides completed or failed.
+      // The watcher (backend.watchUpload, else polling get_upload_state) reports each state.
+      processing: {
+        meta: { status: 'processing' } satisfies UploadStateMeta,
+        entry: { type: 'dropStaleCancel', params: { phase: 'processing' } },
+        // delete_upload accepts a processing entity: a DISCARD deferred while finalizing applies.
+        always: { guard: 'discardRequested', target: 'discarding' },
+        invoke: {
+          id: 'watchUpload',
+          src: 'watchUpload',
+          input: ({ context }) => ({ entityId: context.entityId! }),
+        },
+        on: {
+          ...refusals('processing'),
+          DISCARD: { target: 'discarding' },
+          ...ATTACH_SOURCES,
+          'WATCH.STATE': [
+            { guard: 'answeredProcessing', actions: ['recordDatabase', 'applyAnswer'] },
+            { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
+            {
+              guard: 'answeredFailed',
+              target: 'failed',
+              actions: ['recordDatabase', 'applyAnswer', 'processingFailed'],
+            },
+            // Another status (retried elsewhere): read it as after a reload.
+            { target: 'loading', actions: 'recordDatabase' },
+          ],
+          // The watch ended without an answer (the entity is gone): read where it is.
+          'WATCH.ERROR': { target: 'loading', actions: 'recordError' },
         },
       },
       completed: {
@@ -1036,6 +1107,8 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'answeredDraft', target: 'draft', actions: ['recordDatabase', 'applyAnswer'] },
             { guard: 'answeredUploading', target: 'uploading', actions: ['recordDatabase', 'applyAnswer'] },
             { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
+            // Finalized before (a reload, another tab): watch the processing again.
+            { guard: 'answeredProcessing', target: 'processing', actions: ['recordDatabase', 'applyAnswer'] },
             { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           ],
           onError: [

@@ -43,6 +43,8 @@ export {
   selectEntityId,
   selectError,
   selectIsBusy,
+  selectJobs,
+  type FileJob,
   type UploadPhase,
   type UploadProgress,
   type UploadSnapshot,

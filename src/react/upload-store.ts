@@ -67,6 +67,8 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   scheduler?: FrameScheduler;
   /** Jitter source for retries (tests). */
   random?: () => number;
+  /** Poll intervals (ms) while `processing`, when the backend has no `watchUpload` (see `createUploadMachine`). */
+  watchIntervalsMs?: readonly number[];
   /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
   clock?: ActorOptions<UploadMachine>['clock'];
   /**
@@ -145,7 +147,11 @@ function readPersisted(
 export function createUploadStore(options: UploadStoreOptions): UploadStore {
   const { backend, persistKey, kind, entityId, random, clock, scheduler = defaultScheduler } = options;
   const storage = options.storage ?? defaultStorage();
-  const machine = createUploadMachine(random ? { backend, random } : { backend });
+  const machine = createUploadMachine({
+    backend,
+    ...(random && { random }),
+    ...(options.watchIntervalsMs && { watchIntervalsMs: options.watchIntervalsMs }),
+  });
   const input: UploadInput = {
     ...(kind !== undefined && { kind }),
     ...(entityId !== undefined && { entityId }),

@@ -14,8 +14,10 @@ import type { AddedFile } from '../machines/upload-files.js';
 import {
   selectDatabaseStatus,
   selectIsBusy,
+  selectJobs,
   selectPhase,
   selectProgress,
+  type FileJob,
   type UploadPhase,
   type UploadProgress,
   type UploadSnapshot,
@@ -67,6 +69,13 @@ export interface UploadLifecycle extends UploadActions {
   error: UploadLifecycleError | null;
   /** A request is in flight. */
   isBusy: boolean;
+  /**
+   * Finalized, and the database runs the kind's processors (status `processing`): the upload is
+   * not `completed` until they are done; {@link UploadLifecycle.jobs} shows them.
+   */
+  isProcessing: boolean;
+  /** Each file's processing jobs by file key (`{}` for kinds without processors), as last reported. */
+  jobs: Record<string, FileJob[]>;
   /** For {@link useUploadFile}, {@link useUploadSelector} and devtools. Stable for the hook's life. */
   store: UploadStore;
 }
@@ -148,6 +157,8 @@ export function useUploadLifecycle(options: UseUploadLifecycleOptions): UploadLi
   const actions = useMemo(() => actionsOf(store), [store]);
   const files = snapshot.context.files;
   const views = useMemo(() => files.map(fileView), [files]);
+  // selectJobs reads only the jobs and the files: a new object only when either changes.
+  const jobs = useMemo(() => selectJobs(snapshot), [snapshot.context.jobs, files]);
   return {
     ...actions,
     status: selectPhase(snapshot),
@@ -157,6 +168,8 @@ export function useUploadLifecycle(options: UseUploadLifecycleOptions): UploadLi
     progress: selectProgress(snapshot),
     error: typedError(snapshot.context.error),
     isBusy: selectIsBusy(snapshot),
+    isProcessing: selectPhase(snapshot) === 'processing',
+    jobs,
     store,
   };
 }

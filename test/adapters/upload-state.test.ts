@@ -26,6 +26,74 @@ const answer = {
 };
 
 describe('the RPC answers are parsed, not trusted', () => {
+  it('parses the processing jobs of the current attempt, with their artifacts; none when absent', () => {
+    const state = parseUploadState({
+      ...answer,
+      status: 'processing',
+      jobs: [
+        {
+          job_id: 'j1',
+          file_id: 'f1',
+          processor: 'thumbnail',
+          required: false,
+          status: 'complete',
+          attempt: 1,
+          max_attempts: '3',
+          last_error: null,
+          artifacts: [
+            {
+              variant: 'small',
+              bucket_id: 'b',
+              object_path: 'o/e1/f1/small',
+              size: '120',
+              content_type: 'image/webp',
+              sha256: null,
+            },
+          ],
+        },
+        {
+          job_id: 'j2',
+          file_id: 'f1',
+          processor: 'sha256',
+          required: true,
+          status: 'dead',
+          attempt: 3,
+          max_attempts: 3,
+          last_error: { message: 'mismatch' },
+          artifacts: [],
+        },
+      ],
+    });
+    expect(state.status).toBe('processing');
+    expect(state.jobs).toEqual([
+      {
+        jobId: 'j1',
+        fileId: 'f1',
+        processor: 'thumbnail',
+        required: false,
+        status: 'complete',
+        attempt: 1,
+        maxAttempts: 3,
+        lastError: null,
+        artifacts: [
+          {
+            variant: 'small',
+            bucketId: 'b',
+            objectPath: 'o/e1/f1/small',
+            size: 120,
+            contentType: 'image/webp',
+            sha256: null,
+          },
+        ],
+      },
+      expect.objectContaining({ jobId: 'j2', status: 'dead', lastError: { message: 'mismatch' } }),
+    ]);
+    expect(parseUploadState(answer).jobs).toEqual([]);
+    expect(() => parseUploadState({ ...answer, jobs: [{ job_id: 'j1', status: 'sleeping' }] })).toThrow(
+      /malformed UploadState answer: jobs\.0\./,
+    );
+  });
+
   it('turns the snake_case answer into the port’s camelCase state, coercing bigint strings', () => {
     const state = parseUploadState(JSON.stringify(answer));
     expect(state).toMatchObject({

@@ -196,6 +196,7 @@ export function createFakeBackend(options: { maxAttempts?: number; requirements?
             completedAt: null,
             requirements,
             files: [],
+            jobs: [],
           },
         };
         if (input.startUpload) {

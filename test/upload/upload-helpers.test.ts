@@ -38,6 +38,7 @@ const stateWith = (files: UploadStateFile[]): UploadState => ({
   completedAt: null,
   requirements: [],
   files,
+  jobs: [],
 });
 
 describe('applyState: the database word merged into the local files, by key', () => {
