@@ -15,11 +15,13 @@ describe('bundle size', () => {
   // issue 18b: DISCARD (two states, deferral, restore), the named error classes and the `inspect`
   // option cost ~0.5 kB more (13.8 kB measured). 14 kB until issue 15: the `processing` state, its
   // default polling watcher and the jobs selector/hook fields cost ~1 kB more (14.9 kB measured).
-  it('core + react stay within 15 kB gzipped', async () => {
+  // 15 kB until the machine's `sha256` option (issue 15: declare each file's hash at registration,
+  // hashed through the backend before the registration calls): ~0.2 kB more (15.1 kB measured).
+  it('core + react stay within 15.5 kB gzipped', async () => {
     const bytes = await gzippedSize(CORE_AND_REACT);
     console.log(`core + react: ${bytes} bytes gzipped`);
     expect(bytes).toBeGreaterThan(2_000); // it bundled something
-    expect(bytes).toBeLessThanOrEqual(15 * 1024);
+    expect(bytes).toBeLessThanOrEqual(15.5 * 1024);
   });
 
   it('the core entry bundles no validator: parsing RPC answers lives in the adapters', async () => {

@@ -18,6 +18,7 @@ import { StorageWriteError, writeStorageObject } from '../db/storage-write.js';
 import { UnknownUserError, toUploadLifecycleError } from '../errors.js';
 import { abortError, storageError, type FileDownload, type JourneyBackend } from './backend.js';
 import { downloadTargets, type DownloadTarget } from './downloads.js';
+import { sha256Of } from './hash.js';
 import { rpcMethods, toBytes } from './rpc.js';
 
 export { applyMigrations, type ApplyMigrationsOptions } from '../db/migrate.js';
@@ -120,6 +121,7 @@ export function createPgliteBackend(db: PgliteLike | SqlClient, options: PgliteB
     async getSharedDownloads(token: string) {
       return download((await rpc.getSharedUpload(token)).files);
     },
+    sha256Of,
     async uploadObject(transfer) {
       if (transfer.signal.aborted) throw abortError();
       const bytes = await toBytes(transfer.body);

@@ -23,6 +23,7 @@ import * as tus from 'tus-js-client';
 import { toUploadLifecycleError } from '../errors.js';
 import type { JourneyBackend, ObjectTransfer } from './backend.js';
 import { downloadTargets } from './downloads.js';
+import { sha256Of } from './hash.js';
 import { signDownloads } from './signed-urls.js';
 import { abortError, networkError, storageError, storageFailure } from './storage-errors.js';
 import { rpcMethods } from './rpc.js';
@@ -210,6 +211,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     ...rpc,
     uploadObject: (transfer) =>
       transfer.size >= threshold ? resumableUpload(transfer) : standardUpload(transfer),
+    sha256Of,
     /**
      * Signed URLs (`createSignedUrls`, default 1 h) of an own completed upload's files. UL005 for
      * any other status, UL003 for another user's.

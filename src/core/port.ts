@@ -158,6 +158,12 @@ export interface Backend {
   registerFiles(entityId: string, files: readonly FileRegistration[]): Promise<UploadState>;
   removeFile(entityId: string, fileId: string): Promise<UploadState>;
   uploadObject(transfer: ObjectTransfer): Promise<void>;
+  /**
+   * The hex SHA-256 of a file's bytes, streamed (one chunk in memory at a time). Optional: the
+   * machine's `sha256` option uses it to declare each file's hash at registration, which a `sha256`
+   * processor then checks against the stored bytes.
+   */
+  sha256Of?(body: ByteSource, signal?: AbortSignal): Promise<string>;
   finalizeUpload(entityId: string): Promise<UploadState>;
   failUpload(entityId: string, reason?: string): Promise<UploadState>;
   retryUpload(entityId: string): Promise<UploadState>;

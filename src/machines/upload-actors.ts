@@ -62,7 +62,28 @@ export interface WatchConfig {
   intervalsMs?: readonly number[] | undefined;
 }
 
-export function createUploadActors(backend: Backend, watch: WatchConfig = {}) {
+/**
+ * The registrations with each file's SHA-256 filled in from its attached bytes (when asked to and
+ * the backend can hash); a declared hash or a file without bytes is left as it is.
+ */
+async function withHashes(
+  backend: Backend,
+  files: FileRegistration[],
+  system: unknown,
+  hash: boolean,
+): Promise<FileRegistration[]> {
+  const sha256Of = backend.sha256Of?.bind(backend);
+  if (!hash || !sha256Of) return files;
+  const bytes = bytesOf(system);
+  return Promise.all(
+    files.map(async (f) => {
+      const body = f.key === undefined || f.sha256 ? undefined : bytes.get(f.key);
+      return body === undefined ? f : { ...f, sha256: await sha256Of(body) };
+    }),
+  );
+}
+
+export function createUploadActors(backend: Backend, watch: WatchConfig = {}, hashing = { sha256: false }) {
   const watchUpload = backend.watchUpload ?? pollingWatcher((id) => backend.getUploadState(id));
   return {
     /**
@@ -85,12 +106,20 @@ export function createUploadActors(backend: Backend, watch: WatchConfig = {}) {
       );
       return () => controller.abort();
     }),
-    createDraft: fromPromise<UploadState, CreateDraftInput>(({ input }) => backend.createDraft(input)),
-    startUpload: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(({ input }) =>
-      backend.startUpload(input.entityId, input.files),
+    createDraft: fromPromise<UploadState, CreateDraftInput>(async ({ input, system }) =>
+      backend.createDraft(
+        input.files
+          ? { ...input, files: await withHashes(backend, [...input.files], system, hashing.sha256) }
+          : input,
+      ),
     ),
-    registerFiles: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(({ input }) =>
-      backend.registerFiles(input.entityId, input.files),
+    startUpload: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(
+      async ({ input, system }) =>
+        backend.startUpload(input.entityId, await withHashes(backend, input.files, system, hashing.sha256)),
+    ),
+    registerFiles: fromPromise<UploadState, { entityId: string; files: FileRegistration[] }>(
+      async ({ input, system }) =>
+        backend.registerFiles(input.entityId, await withHashes(backend, input.files, system, hashing.sha256)),
     ),
     /** Removes rows one by one; answers the ids removed (a row already gone counts as removed). */
     removeFiles: fromPromise<string[], { entityId: string; fileIds: string[] }>(async ({ input }) => {

@@ -175,6 +175,13 @@ export interface CreateUploadMachineOptions {
    * each in turn, then the last forever. Default `DEFAULT_WATCH_INTERVALS_MS` (250 ms … 15 s).
    */
   watchIntervalsMs?: readonly number[];
+  /**
+   * Declare each file's SHA-256 at registration, computed from its bytes by `backend.sha256Of`
+   * (streamed) before the registration call — for kinds with a `sha256` processor, which then
+   * checks the stored bytes against it. Costs one read of each file before its upload starts.
+   * Default false. A file already declaring `sha256`, or whose bytes are not attached, is sent as is.
+   */
+  sha256?: boolean;
 }
 
 const transferId = (key: string) => `transfer:${key}`;
@@ -254,7 +261,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       events: {} as UploadEvent,
       input: {} as UploadInput,
     },
-    actors: createUploadActors(backend, { intervalsMs: options.watchIntervalsMs }),
+    actors: createUploadActors(backend, { intervalsMs: options.watchIntervalsMs }, { sha256: options.sha256 === true }),
     delays: {
       finalizeBackoff: ({ context }) => backoffDelay(context.finalizeFailures, context.options.retry, random),
       syncBackoff: ({ context }) => backoffDelay(context.syncFailures, context.options.retry, random),

@@ -69,6 +69,8 @@ export interface UploadStoreOptions extends Omit<UploadInput, 'entityId' | 'kind
   random?: () => number;
   /** Poll intervals (ms) while `processing`, when the backend has no `watchUpload` (see `createUploadMachine`). */
   watchIntervalsMs?: readonly number[];
+  /** Declare each file's SHA-256 at registration (see `CreateUploadMachineOptions.sha256`). */
+  sha256?: boolean;
   /** The actor's clock (backoff timers): XState's `SimulatedClock` in tests. Default: real time. */
   clock?: ActorOptions<UploadMachine>['clock'];
   /**
@@ -151,6 +153,7 @@ export function createUploadStore(options: UploadStoreOptions): UploadStore {
     backend,
     ...(random && { random }),
     ...(options.watchIntervalsMs && { watchIntervalsMs: options.watchIntervalsMs }),
+    ...(options.sha256 && { sha256: true }),
   });
   const input: UploadInput = {
     ...(kind !== undefined && { kind }),
