@@ -261,7 +261,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       events: {} as UploadEvent,
       input: {} as UploadInput,
     },
-    actors: createUploadActors(backend, { intervalsMs: options.watchIntervalsMs }, { sha256: options.sha256 === true }),
+    actors: createUploadActors(
+      backend,
+      { intervalsMs: options.watchIntervalsMs },
+      { sha256: options.sha256 === true },
+    ),
     delays: {
       finalizeBackoff: ({ context }) => backoffDelay(context.finalizeFailures, context.options.retry, random),
       syncBackoff: ({ context }) => backoffDelay(context.syncFailures, context.options.retry, random),
