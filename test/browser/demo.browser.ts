@@ -322,6 +322,30 @@ describe('state stories in Chromium', () => {
     },
   );
 
+  it(
+    'processing: a worker in the page checks the upload; completed only once its jobs are, a wrong checksum fails it',
+    { timeout: 180_000 },
+    async () => {
+      const page = await harness.openStory('demo-processing--live');
+      await page.getByTestId('processing-ready').waitFor({ timeout: LONG });
+      await page.getByRole('button', { name: 'Upload a checked PDF' }).click();
+      // The slow processor holds the entity in processing for 1.5 s: the machine shows it.
+      await waitForText(page, 'processing-status', 'processing');
+      await waitForText(page, 'processing-status', 'completed');
+      await waitForText(page, 'processing-jobs', /sha256: complete[\s\S]*slow: complete/);
+      await waitForText(page, 'processing-jobs', /thumbnail \(optional\): complete/);
+      await harness.screenshot(page, 'processing-completed');
+
+      await page.getByRole('button', { name: 'Start over' }).click();
+      await page.getByRole('button', { name: 'Upload with a wrong checksum' }).click();
+      await waitForText(page, 'processing-status', 'failed');
+      expect(await text(page, 'processing-error')).toMatch(/sha256/);
+      expect(await text(page, 'processing-jobs')).toMatch(/sha256: dead/);
+      await harness.screenshot(page, 'processing-failed');
+      await page.close();
+    },
+  );
+
   it('logged no page errors', () => {
     expect(harness.errors).toEqual([]);
   });
