@@ -26,8 +26,7 @@ returns table (
   attempt integer,
   max_attempts integer,
   entity_attempt integer,
-  lease_until timestamptz,
-  allowed_mime_types text[]
+  lease_until timestamptz
 )
 language plpgsql
 volatile
@@ -71,9 +70,8 @@ begin
   )
   select c.id, c.processor, c.entity_id, c.file_id, f.kind, f.slot, f.bucket_id, f.object_path,
          f.declared_size, f.declared_mime, f.sha256, c.required, c.attempt, c.max_attempts,
-         c.entity_attempt, c.lease_until, r.allowed_mime_types
+         c.entity_attempt, c.lease_until
   from claimed c join upload_lifecycle.entity_files f on f.id = c.file_id
-  join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
   order by c.created_at, c.id;
 end
 $$;

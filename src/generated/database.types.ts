@@ -23,7 +23,7 @@ export type Database = {
     Functions: {
       begin_upload: { Args: { entity_id: string }; Returns: Json }
       claim_storage_deletions: { Args: { batch?: number; lease_seconds?: number }; Returns: { id: number; bucket_id: string; object_path: string; attempts: number }[] }
-      claim_upload_jobs: { Args: { worker_id: string; max_jobs?: number; lease_seconds?: number; processors?: string[] }; Returns: { job_id: string; processor: string; entity_id: string; file_id: string; kind: string; slot: string; bucket_id: string; object_path: string; declared_size: number; declared_mime: string; declared_sha256: string; required: boolean; attempt: number; max_attempts: number; entity_attempt: number; lease_until: string; allowed_mime_types: string[] }[] }
+      claim_upload_jobs: { Args: { worker_id: string; max_jobs?: number; lease_seconds?: number; processors?: string[] }; Returns: { job_id: string; processor: string; entity_id: string; file_id: string; kind: string; slot: string; bucket_id: string; object_path: string; declared_size: number; declared_mime: string; declared_sha256: string; required: boolean; attempt: number; max_attempts: number; entity_attempt: number; lease_until: string }[] }
       complete_storage_deletions: { Args: { ids: number[] }; Returns: Json }
       complete_upload_job: { Args: { job_id: string; worker_id: string; result?: Json; artifacts?: Json }; Returns: Json }
       create_upload_draft: { Args: { kind: string; metadata?: Json; idempotency_key?: string; files?: Json; start_upload?: boolean }; Returns: Json }

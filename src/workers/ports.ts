@@ -28,7 +28,6 @@ interface ClaimRow {
   declared_size: number | string;
   declared_mime: string;
   declared_sha256: string | null;
-  allowed_mime_types?: string[] | null;
   attempt: number;
 }
 
@@ -44,7 +43,9 @@ function jobOf(row: ClaimRow): ProcessingJob {
     size: Number(row.declared_size),
     mime: row.declared_mime,
     sha256: row.declared_sha256,
-    allowedMimeTypes: row.allowed_mime_types ?? null,
+    // Not in the claim: the slot's types were checked at registration, and the type processor
+    // requires the bytes to be the declared type, so they are of an allowed type.
+    allowedMimeTypes: null,
     attempt: row.attempt,
   };
 }

@@ -29,7 +29,7 @@ export interface ProcessingJob {
   mime: string;
   /** The hex SHA-256 the client declared, or null. */
   sha256: string | null;
-  /** The slot's allowed MIME types (patterns like `image/*`), when the claim answers them. */
+  /** The slot's allowed MIME types (patterns like `image/*`), when the port knows them (the built-in ports do not: the database checked the declared type against them at registration). */
   allowedMimeTypes: string[] | null;
   /** This job's run number (1 for the first). */
   attempt: number;
