@@ -40,6 +40,18 @@ describe.skipIf(!hasServer)('the sweep schedule (pg_cron, real server)', () => {
     if (!cronHere) return;
     await db.query(`create extension if not exists pg_cron`);
     await db.query(`select cron.unschedule(jobid) from cron.job where jobname = $1`, [JOB]);
+    // pg_cron lives in this one database, which outlives each run (a developer's machine, CI on
+    // the same machine): start it from nothing, as a fresh install would, so a function whose
+    // definition changed since the last run (a new return type) is created, not replaced.
+    await db.query(`drop schema if exists upload_lifecycle, storage, auth cascade`);
+    await db.query(`do $$
+      declare f regprocedure;
+      begin
+        for f in select p.oid::regprocedure from pg_proc p
+                 where p.pronamespace = 'public'::regnamespace and p.prokind = 'f' loop
+          execute format('drop function %s cascade', f);
+        end loop;
+      end $$`);
     const client = await pool.connect();
     try {
       await applyMigrations({ exec: (sql) => client.query(sql) }, { supabaseShim: true });
