@@ -19,6 +19,7 @@ import { EntityNotFoundError, NotAcceptingError } from '../../src/errors.js';
 import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
+import { noRealtime } from '../support/local-client.js';
 
 let db: TestDb;
 let local: LocalSupabase;
@@ -44,12 +45,7 @@ beforeEach(async () => {
   await defineKind(db);
 });
 
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not used here');
-  }
-}
-const options = { realtime: { transport: NoRealtime as never } };
+const options = noRealtime;
 const supabaseFor = (user: string) =>
   createClient(local.url, local.anonKey, { ...options, accessToken: async () => local.tokenFor(user) });
 const backendFor = (user: string) =>

@@ -7,7 +7,6 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
   createDrainHandler,
@@ -20,6 +19,7 @@ import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.
 import { defineKind } from '../support/fixtures.js';
 import { objectExists, queuedDeletions } from '../support/sweep.js';
 import { startEdgeFunction as startFunction } from './edge-function.js';
+import { localClient } from '../support/local-client.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const FUNCTION = join(root, 'supabase/functions/upload-lifecycle-drain/index.ts');
@@ -45,18 +45,7 @@ beforeEach(async () => {
   ({ bucketId } = await defineKind(db));
 });
 
-/** Node 20 has no WebSocket and the drain uses no realtime: a transport that is never opened. */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not used here');
-  }
-}
-const clientFor = (key: string, token?: string) =>
-  createClient(local.url, key, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: NoRealtime as never },
-    ...(token ? { accessToken: async () => token } : {}),
-  });
+const clientFor = (key: string, token?: string) => localClient(local.url, key, token);
 
 /**
  * Two photos uploaded through the local Storage, then their entity deleted by its owner: both

@@ -8,7 +8,6 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSupabaseBackend } from '../../src/adapters/supabase.js';
 import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
@@ -22,6 +21,7 @@ import {
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { startEdgeFunction } from './edge-function.js';
+import { localClient } from '../support/local-client.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const FUNCTION = join(root, 'supabase/functions/upload-lifecycle-process/index.ts');
@@ -60,18 +60,7 @@ beforeEach(async () => {
   });
 });
 
-/** Node 20 has no WebSocket and nothing here uses realtime: a transport that is never opened. */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not used here');
-  }
-}
-const clientFor = (key: string, token?: string) =>
-  createClient(local.url, key, {
-    auth: { persistSession: false, autoRefreshToken: false },
-    realtime: { transport: NoRealtime as never },
-    ...(token ? { accessToken: async () => token } : {}),
-  });
+const clientFor = (key: string, token?: string) => localClient(local.url, key, token);
 
 /** A photo uploaded through the local Storage and finalized: the entity is processing. */
 async function processingUpload(sha256: string) {

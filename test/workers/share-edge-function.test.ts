@@ -13,6 +13,7 @@ import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-s
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { startEdgeFunction } from './edge-function.js';
+import { noRealtime } from '../support/local-client.js';
 
 const FUNCTION = resolve(import.meta.dirname, '../../supabase/functions/upload-lifecycle-share/index.ts');
 let db: TestDb;
@@ -36,17 +37,11 @@ beforeEach(async () => {
   await defineKind(db);
 });
 
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not used here');
-  }
-}
-
 describe('share links as a Supabase Edge Function', { timeout: 120_000 }, () => {
   it('runs unchanged under Deno 2 and answers a link’s upload with signed URLs that serve its bytes, until revoked', async () => {
     const user = createClient(local.url, local.anonKey, {
       accessToken: async () => local.tokenFor(userId),
-      realtime: { transport: NoRealtime as never },
+      ...noRealtime,
     });
     const backend = createSupabaseBackend(user, { resumableThreshold: Infinity });
     const pdf = new Uint8Array(800).fill(9);
