@@ -15,11 +15,13 @@ describe('npm run demo', () => {
       '3. validation refuses bad input before any byte; a failed upload recovers with retry',
       '4. a forbidden transition attempted directly in SQL is refused',
       '5. an abandoned draft is swept once its TTL has passed',
+      '6. processing: a worker checks the stored bytes before the database says completed',
     ]) {
       expect(stdout).toContain(heading);
     }
     expect(stdout).toContain('db: uploading → completed (finalize)');
-    expect(stdout).toMatch(/^13 passed, 0 failed$/m);
+    expect(stdout).toContain('db: processing → completed (processed)');
+    expect(stdout).toMatch(/^15 passed, 0 failed$/m);
     // Plain output when not a TTY: no ANSI escapes in CI logs.
     expect(stdout).not.toContain('\x1b[');
   });

@@ -55,7 +55,7 @@ begin
   ),
   -- Helpers RLS policies call: the querying role must be able to execute them.
   policy_helpers(name) as (
-    values ('is_lifecycle_bucket'), ('caller_may_write_object'), ('object_is_final')
+    values ('is_lifecycle_bucket'), ('caller_may_write_object'), ('object_is_final'), ('caller_owns_artifact')
   ),
   definers as (
     select p.oid, n.nspname, p.proname, p.proconfig

@@ -2,7 +2,7 @@
  * `npm run demo`: the whole lifecycle end to end on the embedded default — PGlite running the
  * real migrations (with the Supabase shim), a local Supabase (PostgREST-style RPC + Storage with
  * tus resumable uploads, on 127.0.0.1), supabase-js and the upload machine. Nothing to start by
- * hand. Each scenario prints its transitions; the run ends with a summary table and exits 0 only
+ * hand; a processing worker runs in the same process. Each scenario prints its transitions; the run ends with a summary table and exits 0 only
  * if every step behaved as designed. Plain output when stdout is not a TTY.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -20,6 +20,7 @@ import { selectPhase, selectProgress } from '../machines/upload-selectors.js';
 import { isUploadLifecycleError, toUploadLifecycleError } from '../errors.js';
 import { startLocalSupabase } from '../server/local-supabase.js';
 import { startFaultProxy } from '../server/fault-proxy.js';
+import { runWorker, sha256Processor, typeProcessor } from '../workers/index.js';
 
 const MB = 1024 * 1024;
 const tty = process.stdout.isTTY === true;
@@ -355,6 +356,72 @@ async function sweepAbandonedDraft() {
   );
 }
 
+async function processing() {
+  console.log(bold('\n6. processing: a worker checks the stored bytes before the database says completed'));
+  // A kind whose files are checked by two required processors: the hash the client declared and
+  // the type the bytes really are.
+  await withActor(db, { role: 'service_role' }, async (tx) => {
+    await tx.query(
+      `insert into upload_lifecycle.entity_kinds (kind, bucket_id, max_attempts) values ('contract', 'contracts', 2)`,
+    );
+    await tx.query(`insert into upload_lifecycle.file_requirements (kind, slot, min_count, max_count, max_bytes, allowed_mime_types) values
+      ('contract', 'signed', 1, 1, 16 * 1024 * 1024, array['application/pdf'])`);
+    await tx.query(`insert into upload_lifecycle.kind_processors (kind, processor, slot, required, max_attempts) values
+      ('contract', 'sha256', null, true, 3), ('contract', 'type', null, true, 1)`);
+  });
+  const admin = createClient(local.url, local.serviceKey, {
+    auth: { persistSession: false },
+    realtime: { transport: NoRealtime as never },
+  });
+  const machine = createUploadMachine({
+    backend: createSupabaseBackend(supabase),
+    sha256: true,
+    watchIntervalsMs: [50, 100, 200],
+  });
+  const pdf = new Uint8Array([...new TextEncoder().encode('%PDF-1.7\n'), ...bytes(200 * 1024, 6)]);
+  const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, ...bytes(100 * 1024, 7)]);
+  for (const [name, body, expected] of [
+    ['signed.pdf', pdf, 'completed'],
+    ['renamed.pdf', png, 'failed'],
+  ] as const) {
+    console.log(dim(`    ${name}: ${body === pdf ? 'a real PDF' : 'PNG bytes declared as application/pdf'}`));
+    const actor = createActor(machine, { input: { kind: 'contract' } }).start();
+    const sub = watch(actor);
+    actor.send({ type: 'ADD_FILES', files: [{ slot: 'signed', body, name, type: 'application/pdf' }] });
+    actor.send({ type: 'START' });
+    await waitFor(actor, (s) => selectPhase(s) === 'processing', { timeout: 60_000 });
+    const report = await runWorker({
+      supabase: admin,
+      processors: [sha256Processor, typeProcessor],
+      untilIdle: true,
+      pollIntervalMs: 20,
+    }).done;
+    console.log(
+      dim(
+        `    worker: ${report.claimed} claimed, ${report.completed} completed, ${report.failed} failed` +
+          (report.lost ? `, ${report.lost} closed by the database first (its entity had failed)` : ''),
+      ),
+    );
+    const done = await settle(actor);
+    sub.unsubscribe();
+    actor.stop();
+    const id = done.context.entityId!;
+    await printAudit(id);
+    const status = await dbStatus(id);
+    const error = done.context.error;
+    record(
+      'processing',
+      expected === 'completed'
+        ? 'a real PDF: processing → completed once both checks passed'
+        : 'PNG bytes declared as a PDF: the type check fails the upload, typed',
+      `status ${status}${error ? `, ${error.name}: ${error.message}` : ''}`,
+      status === expected &&
+        selectPhase(done) === expected &&
+        (expected === 'completed' ? error === null : error?.name === 'ProcessingFailedError'),
+    );
+  }
+}
+
 let exitCode = 0;
 try {
   console.log(bold('upload-lifecycle demo') + dim(` — PGlite + local Supabase on ${local.url}`));
@@ -363,6 +430,7 @@ try {
   await failureAndRetry();
   await forbiddenTransition(completedId);
   await sweepAbandonedDraft();
+  await processing();
 } catch (error) {
   console.error(red(`\nthe demo stopped: ${error instanceof Error ? error.stack : String(error)}`));
   outcomes.push({ scenario: 'run', expected: 'no unexpected error', observed: String(error), ok: false });

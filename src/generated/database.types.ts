@@ -754,6 +754,7 @@ export type Database = {
     Functions: {
       actor_role: { Args: never; Returns: string }
       caller_may_write_object: { Args: { p_bucket_id: string; p_name: string }; Returns: boolean }
+      caller_owns_artifact: { Args: { p_bucket_id: string; p_name: string }; Returns: boolean }
       completion_problems: { Args: { p_entity_id: string; p_require_verified: boolean }; Returns: string[] }
       initial_status: { Args: never; Returns: Database["upload_lifecycle"]["Enums"]["upload_status"] }
       is_lifecycle_bucket: { Args: { p_bucket_id: string }; Returns: boolean }

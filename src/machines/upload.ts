@@ -312,6 +312,11 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
       answeredCompleted: ({ event }) => stateOf(event).status === 'completed',
       answeredProcessing: ({ event }) => stateOf(event).status === 'processing',
       answeredFailed: ({ event }) => stateOf(event).status === 'failed',
+      /** Failed by processing: a required job of the attempt is dead (the sweep or its last failure). */
+      answeredProcessingFailure: ({ event }) => {
+        const state = stateOf(event);
+        return state.status === 'failed' && (state.jobs ?? []).some((j) => j.required && j.status === 'dead');
+      },
       transientFinalize: ({ context, event }) =>
         classifyFailure(errorOf(event)) === 'retry' &&
         context.finalizeFailures + 1 < context.options.retry.attempts,
@@ -666,7 +671,10 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           const failedJobs = (state.jobs ?? []).filter((j) => j.status === 'failed' || j.status === 'dead');
           return serializeError(
             new ProcessingFailedError({
-              message: `processing failed: ${state.failureReason ?? 'no reason recorded'}`,
+              // The database's reason already says "processing failed: file …, processor …".
+              message: (state.failureReason ?? 'no reason recorded').startsWith('processing failed')
+                ? state.failureReason!
+                : `processing failed: ${state.failureReason ?? 'no reason recorded'}`,
               detail:
                 failedJobs.map((j) => `file ${j.fileId}: ${j.processor} ${j.status}`).join('\n') || undefined,
               hint: 'Fix the file and RETRY (a new attempt), or DISCARD the upload.',
@@ -1120,6 +1128,12 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
             { guard: 'answeredCompleted', target: 'completed', actions: ['recordDatabase', 'applyAnswer'] },
             // Finalized before (a reload, another tab): watch the processing again.
             { guard: 'answeredProcessing', target: 'processing', actions: ['recordDatabase', 'applyAnswer'] },
+            // Failed by processing before this actor looked: the same typed reason as when watched.
+            {
+              guard: 'answeredProcessingFailure',
+              target: 'failed',
+              actions: ['recordDatabase', 'applyAnswer', 'processingFailed'],
+            },
             { target: 'failed', actions: ['recordDatabase', 'applyAnswer'] },
           ],
           onError: [

@@ -6,7 +6,6 @@
 export {
   defineProcessor,
   ProcessingRejectedError,
-  runWorker,
   sha256Hex,
   type ArtifactRecord,
   type JobError,
@@ -19,7 +18,9 @@ export {
   type WorkerOptions,
   type WorkerReport,
 } from './processing.js';
+export { runWorker, type RunWorkerOptions } from './run.js';
 export { sha256Processor, typeProcessor } from './builtin.js';
+export { thumbnailProcessor, type ThumbnailOptions } from './thumbnail.js';
 export {
   sqlProcessingPort,
   supabaseProcessingPort,

@@ -140,6 +140,23 @@ describe('upload machine: processing (PGlite)', { timeout: 30_000 }, () => {
     actor.stop();
   });
 
+  it('an upload that processing failed while nobody watched: a new actor with { entityId } loads it failed with the same ProcessingFailedError', async () => {
+    const { machine, worker } = await setup([{ processor: 'type', required: true, maxAttempts: 1 }]);
+    const first = await toProcessing(machine, notPdf());
+    const entityId = first.processing.context.entityId!;
+    first.actor.stop();
+    await worker();
+    expect(await statusOfRow(db, entityId)).toBe('failed');
+
+    const second = createActor(machine, { input: { entityId } }).start();
+    const failed = await waitFor(second, phase('failed'), { timeout: 10_000 });
+    expect(failed.context.error).toMatchObject({ name: 'ProcessingFailedError', code: 'UL000' });
+    expect(failed.context.error!.message).toContain(failed.context.failureReason!);
+    expect(failed.context.error!.detail).toContain('type dead');
+    expect(deserializeError(failed.context.error!)).toBeInstanceOf(ProcessingFailedError);
+    second.stop();
+  });
+
   it('a reload while processing: a new actor with { entityId } loads it and watches again', async () => {
     const { machine, worker } = await setup([{ processor: 'sha256', required: true }]);
     const first = await toProcessing(machine, pdf());

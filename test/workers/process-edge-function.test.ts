@@ -5,6 +5,7 @@
  * key); the same handler in Node; and `runWorker` over the Supabase port as a Node process.
  */
 import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -16,6 +17,7 @@ import {
   runWorker,
   sha256Processor,
   supabaseProcessingPort,
+  thumbnailProcessor,
   typeProcessor,
 } from '../../src/workers/index.js';
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
@@ -142,6 +144,61 @@ describe('the processing worker on Supabase', { timeout: 120_000 }, () => {
     }).done;
     expect(report).toMatchObject({ claimed: 2, completed: 2, failed: 0, lost: 0 });
     expect((await good.backend.getUploadState(good.entityId)).status).toBe('completed');
+  });
+
+  it('runWorker({ supabase }) with thumbnailProcessor: the variant is written through Storage and the owner reads it', async () => {
+    await defineKind(db, {
+      kind: 'album',
+      requirements: [
+        { slot: 'photos', minCount: 1, maxCount: 1, maxBytes: 100_000, allowedMimeTypes: ['image/*'] },
+      ],
+      processors: [{ processor: 'thumbnail', required: false }],
+    });
+    const photo = new Uint8Array(
+      await sharp({ create: { width: 300, height: 600, channels: 3, background: '#884422' } })
+        .png()
+        .toBuffer(),
+    );
+    const owner = clientFor(local.anonKey, local.tokenFor(userId));
+    const backend = createSupabaseBackend(owner, { resumableThreshold: Infinity });
+    const draft = await backend.createDraft({
+      kind: 'album',
+      startUpload: true,
+      files: [{ key: 'p', slot: 'photos', filename: 'p.png', size: photo.length, mime: 'image/png' }],
+    });
+    const file = draft.files[0]!;
+    await backend.uploadObject({
+      bucketId: file.bucketId,
+      objectPath: file.objectPath,
+      body: photo,
+      contentType: 'image/png',
+      size: photo.length,
+      signal: new AbortController().signal,
+    });
+    // No required processor: the entity completes at finalize; the variant follows.
+    expect((await backend.finalizeUpload(draft.entityId)).status).toBe('completed');
+
+    const report = await runWorker({
+      supabase: clientFor(local.serviceKey),
+      processors: [thumbnailProcessor({ width: 100, height: 100, format: 'jpeg' })],
+      untilIdle: true,
+      pollIntervalMs: 5,
+    }).done;
+    expect(report).toMatchObject({ claimed: 1, completed: 1, failed: 0, lost: 0 });
+    const job = (await backend.getUploadState(draft.entityId)).jobs[0]!;
+    expect(job).toMatchObject({ processor: 'thumbnail', status: 'complete', required: false });
+    const artifact = job.artifacts[0]!;
+    expect(artifact).toMatchObject({ variant: 'thumbnail', contentType: 'image/jpeg' });
+    // The owner downloads the variant through Storage with their own key (RLS on storage.objects).
+    const { data, error } = await owner.storage.from(artifact.bucketId).download(artifact.objectPath);
+    expect(error).toBeNull();
+    const bytes = new Uint8Array(await data!.arrayBuffer());
+    expect(await sharp(bytes).metadata()).toMatchObject({ format: 'jpeg', width: 50, height: 100 });
+    // Nobody else reads it.
+    const stranger = clientFor(local.anonKey, local.tokenFor(await createUser(db)));
+    const denied = await stranger.storage.from(artifact.bucketId).download(artifact.objectPath);
+    expect(denied.data).toBeNull();
+    expect(denied.error).toMatchObject({ statusCode: '404' });
   });
 
   it('a signed-in user’s key cannot run the worker: the claim is refused (42501) and the handler says so', async () => {

@@ -4,6 +4,7 @@
  * with the built-in processors reading the bytes the client uploaded.
  */
 import { createHash } from 'node:crypto';
+import sharp from 'sharp';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createPgliteBackend } from '../../src/adapters/pglite.js';
 import type { FileRegistration } from '../../src/core/port.js';
@@ -12,6 +13,7 @@ import {
   runWorker,
   sha256Processor,
   sqlProcessingPort,
+  thumbnailProcessor,
   typeProcessor,
   type Processor,
   type ProcessingObjectStore,
@@ -210,6 +212,48 @@ describe('processing on PGlite, end to end', () => {
     expect(rows[1]!.last_error.message).toMatch(/no object at/);
     // Optional jobs: their failure is the job's, not the entity's.
     expect((await backend.getUploadState(entityId)).status).toBe('completed');
+  });
+
+  it('thumbnailProcessor (sharp): a real 640×480 PNG gets a WebP variant fitted in 64×64; the owner sees the variant; bytes that are no image kill only the optional job', async () => {
+    await gallery([{ processor: 'type' }, { processor: 'thumbnail', required: false, maxAttempts: 2 }]);
+    const photo = new Uint8Array(
+      await sharp({ create: { width: 640, height: 480, channels: 3, background: '#33aa77' } })
+        .png()
+        .toBuffer(),
+    );
+    const { backend, entityId, finalized } = await uploadPhoto({ size: photo.length }, photo);
+    expect(finalized.status).toBe('processing');
+    const processors = [typeProcessor, thumbnailProcessor({ width: 64, height: 64 })];
+    expect(await work(backend, processors)).toMatchObject({ completed: 2, failed: 0, lost: 0 });
+    const state = await backend.getUploadState(entityId);
+    expect(state.status).toBe('completed');
+    const job = state.jobs.find((j) => j.processor === 'thumbnail')!;
+    expect(job.status).toBe('complete');
+    expect(job.required).toBe(false);
+    expect(job.artifacts).toHaveLength(1);
+    const artifact = job.artifacts[0]!;
+    expect(artifact).toMatchObject({ variant: 'thumbnail', contentType: 'image/webp' });
+    // The stored variant is a real WebP of the fitted size (aspect ratio kept: 64 × 48).
+    const stored = backend.objects.get(`${artifact.bucketId}/${artifact.objectPath}`)!;
+    expect(stored.length).toBe(artifact.size);
+    expect(await sharp(stored).metadata()).toMatchObject({ format: 'webp', width: 64, height: 48 });
+    expect(hex(stored)).toBe(artifact.sha256);
+
+    // Bytes that are no image (declared image/png; the type processor is not configured this time):
+    // the thumbnail job is dead at once (a rejection, not retried), and the entity completes anyway.
+    await resetDb(db);
+    userId = await createUser(db);
+    await gallery([{ processor: 'thumbnail', required: false, maxAttempts: 3 }]);
+    const garbage = new Uint8Array(500).fill(7);
+    const second = await uploadPhoto({ size: garbage.length }, garbage);
+    expect(second.finalized.status).toBe('completed');
+    expect(await work(second.backend, processors)).toMatchObject({ claimed: 1, completed: 0, failed: 1 });
+    const after = await second.backend.getUploadState(second.entityId);
+    expect(after.status).toBe('completed');
+    expect(after.jobs).toEqual([
+      expect.objectContaining({ processor: 'thumbnail', status: 'dead', attempt: 1, artifacts: [] }),
+    ]);
+    expect(JSON.stringify(after.jobs[0]!.lastError)).toContain('ProcessingRejectedError');
   });
 
   it('a signed-in user cannot claim jobs (42501)', async () => {
