@@ -2,8 +2,7 @@
  * The built-in processors: `sha256` (the stored bytes have the hash the client declared) and
  * `type` (the stored bytes are what their declared type says, and the slot allows it).
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { createSHA256 } from 'hash-wasm';
 import { fileTypeFromStream, supportedMimeTypes } from 'file-type';
 import { mimeAllowed } from '../core/mime.js';
 import { defineProcessor, ProcessingRejectedError } from './processing.js';
@@ -17,7 +16,8 @@ import { defineProcessor, ProcessingRejectedError } from './processing.js';
 export const sha256Processor = defineProcessor({
   name: 'sha256',
   async run({ job, read, signal }) {
-    const hash = sha256.create();
+    const hash = await createSHA256();
+    hash.init();
     const reader = (await read()).getReader();
     let size = 0;
     for (;;) {
@@ -30,7 +30,7 @@ export const sha256Processor = defineProcessor({
       hash.update(value);
       size += value.length;
     }
-    const actual = bytesToHex(hash.digest());
+    const actual = hash.digest('hex');
     if (job.sha256 !== null && job.sha256 !== actual) {
       throw new ProcessingRejectedError(
         `file ${job.fileId}: the stored bytes have SHA-256 ${actual}, the client declared ${job.sha256}`,

@@ -3,8 +3,7 @@
  * database does (a claim holds a job until its lease ends; a close by a worker not holding it is
  * refused). The database side of the same rules is tested in test/processing/*.
  */
-import { sha256 } from '@noble/hashes/sha2.js';
-import { bytesToHex } from '@noble/hashes/utils.js';
+import { createHash } from 'node:crypto';
 import { describe, expect, it, vi } from 'vitest';
 import { sha256Processor, typeProcessor } from '../../src/workers/builtin.js';
 import {
@@ -157,7 +156,7 @@ function contextFor(bytes: Uint8Array, over: Partial<ProcessingJob> = {}): Proce
 describe('built-in processors', () => {
   it('sha256: the declared hash of the stored bytes passes, another is a rejection naming the file', async () => {
     const bytes = new TextEncoder().encode('hello processing');
-    const hex = bytesToHex(sha256(bytes));
+    const hex = createHash('sha256').update(bytes).digest('hex');
     await expect(sha256Processor.run(contextFor(bytes, { sha256: hex }))).resolves.toMatchObject({
       result: { sha256: hex, declared: true, size: bytes.length },
     });
@@ -172,7 +171,7 @@ describe('built-in processors', () => {
   it('sha256: without a declared hash, records the computed one', async () => {
     const bytes = new Uint8Array(100_000).fill(7);
     await expect(sha256Processor.run(contextFor(bytes))).resolves.toMatchObject({
-      result: { sha256: bytesToHex(sha256(bytes)), declared: false },
+      result: { sha256: createHash('sha256').update(bytes).digest('hex'), declared: false },
     });
   });
 
@@ -371,7 +370,9 @@ describe('runWorker', () => {
         objectPath: 'o/thumb-0.small',
         size: 3,
         contentType: 'image/webp',
-        sha256: bytesToHex(sha256(new Uint8Array([1, 2, 3]))),
+        sha256: createHash('sha256')
+          .update(new Uint8Array([1, 2, 3]))
+          .digest('hex'),
       },
     ]);
     expect(objects.get('b/o/thumb-0.small')).toEqual(new Uint8Array([1, 2, 3]));
