@@ -188,7 +188,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
           owner,
           fc.constantFrom<ProcessWork>('none', 'complete', 'complete', 'bury_optional'),
           fc.boolean(),
-          fc.constantFrom<ArtifactVariant>('none', 'none', 'stored', 'outside'),
+          fc.constantFrom<ArtifactVariant>('none', 'none', 'stored', 'missing'),
         )
         .map(([o, work, cover, artifact]) => new ProcessUploadCommand(o, work, cover, artifact)),
     ],
