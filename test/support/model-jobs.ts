@@ -35,7 +35,14 @@ export interface ModelJob {
   claimedAt?: number;
   /** Model clock of a retry's backoff: due for sure once the clock moves past it. */
   backoffAt?: number;
+  /** Object keys (bucket/path) of the artifacts its completion recorded. */
+  artifacts?: string[];
+  /** Its newest dead letter (`failed_jobs`): buried at model clock `at`, requeued or not. */
+  letter?: { at: number; requeued: boolean };
 }
+
+/** `sweep_state.dead_letter_retention` (0039): the sweep prunes dead letters after 30 days. */
+export const DEAD_LETTER_RETENTION_HOURS = 30 * 24;
 
 /** Moves a model job along the job machine; a move the machine forbids is a bug in the model. */
 export function moveJob(job: ModelJob, to: JobStatus): void {
@@ -120,6 +127,7 @@ export function cancelStaleJobs(m: LifecycleModel, entity: ModelEntity, retried:
 /** bury_job: dead, and a dead required job of the current attempt fails its processing entity. */
 export function bury(m: LifecycleModel, job: ModelJob, message: string): void {
   moveJob(job, 'dead');
+  job.letter = { at: m.clock, requeued: false };
   const entity = entityOf(m, job);
   if (
     job.required &&
@@ -129,7 +137,10 @@ export function bury(m: LifecycleModel, job: ModelJob, message: string): void {
     applyEvent(m, entity, { type: 'fail', reason: `processing failed: ${message}` });
 }
 
-/** The sweep's job step (6): running jobs whose lease is over go back to pending, or are buried. */
+/**
+ * The sweep's job steps: running jobs whose lease is over go back to pending, or are buried (6);
+ * dead letters past their retention are pruned (8).
+ */
 export function sweepJobs(m: LifecycleModel): void {
   for (const job of m.jobs) {
     if (job.status !== 'running' || job.claimedAt === m.clock) continue;
@@ -137,11 +148,19 @@ export function sweepJobs(m: LifecycleModel): void {
     job.backoffAt = undefined;
     if ((job.status as JobStatus) === 'failed') bury(m, job, 'lease expired');
   }
+  for (const job of m.jobs)
+    if (job.letter && m.clock - job.letter.at >= DEAD_LETTER_RETENTION_HOURS) delete job.letter;
+}
+
+/** The object keys of every artifact row the model expects (the jobs of live entities). */
+export function artifactKeys(m: LifecycleModel): string[] {
+  return m.jobs.flatMap((j) => j.artifacts ?? []);
 }
 
 /**
- * The jobs in the database are the model's (status and runs), and no completed entity has a
- * required job of its attempt that is not complete.
+ * The jobs in the database are the model's (status, runs and artifacts), no completed entity has a
+ * required job of its attempt that is not complete, and every artifact row belongs to a complete
+ * job and lies under its entity's folder (`{owner}/{entity}/`).
  */
 export async function checkJobs(m: LifecycleModel, db: SqlClient): Promise<void> {
   const { rows } = await db.query<{
@@ -151,10 +170,19 @@ export async function checkJobs(m: LifecycleModel, db: SqlClient): Promise<void>
     status: string;
     attempt: number;
     bad: boolean;
+    artifacts: string[] | null;
+    stray_artifacts: number;
   }>(
     `select j.file_id, j.processor, j.entity_attempt, j.status::text as status, j.attempt,
-            (e.status = 'completed' and j.required and j.entity_attempt = e.attempt and j.status <> 'complete') as bad
-     from upload_lifecycle.jobs j join upload_lifecycle.entities e on e.id = j.entity_id`,
+            (e.status = 'completed' and j.required and j.entity_attempt = e.attempt and j.status <> 'complete') as bad,
+            a.keys as artifacts, coalesce(a.stray, 0)::int as stray_artifacts
+     from upload_lifecycle.jobs j join upload_lifecycle.entities e on e.id = j.entity_id
+     left join lateral (
+       select jsonb_agg(x.bucket_id || '/' || x.object_path order by x.object_path) as keys,
+              count(*) filter (where x.object_path not like e.owner_id::text || '/' || e.id::text || '/%'
+                                  or x.entity_id <> j.entity_id or x.file_id <> j.file_id) as stray
+       from upload_lifecycle.artifacts x where x.job_id = j.id
+     ) a on true`,
   );
   const live = m.jobs.filter((j) => entityOf(m, j).exists);
   if (rows.length !== live.length)
@@ -169,6 +197,18 @@ export async function checkJobs(m: LifecycleModel, db: SqlClient): Promise<void>
     if (job.status !== row.status || job.attempt !== row.attempt)
       throw new Error(
         `job ${row.processor} of file ${row.file_id}: the database has ${row.status} (run ${row.attempt}), the model ${job.status} (run ${job.attempt})`,
+      );
+    const artifacts = row.artifacts ?? [];
+    if (artifacts.length > 0 && row.status !== 'complete')
+      throw new Error(`job ${row.processor} of file ${row.file_id} is ${row.status} but has artifacts`);
+    if (row.stray_artifacts > 0)
+      throw new Error(
+        `job ${row.processor} of file ${row.file_id} has an artifact outside its entity's folder`,
+      );
+    const want = [...(job.artifacts ?? [])].sort();
+    if (artifacts.join() !== want.join())
+      throw new Error(
+        `job ${row.processor} of file ${row.file_id}: the database has artifacts [${artifacts.join(', ')}], the model [${want.join(', ')}]`,
       );
   }
 }

@@ -267,9 +267,23 @@ export function removeFiles(
   }
   const gone = new Set(files);
   model.files = model.files.filter((f) => !gone.has(f));
-  // A file's jobs (of any attempt) go with it (foreign key, on delete cascade).
+  // A file's jobs (of any attempt) go with it (foreign key, on delete cascade), their artifacts too.
   const goneIds = new Set(files.map((f) => f.id));
+  queueArtifacts(
+    model,
+    model.jobs.filter((j) => goneIds.has(j.fileId)),
+    'file_removed',
+  );
   model.jobs = model.jobs.filter((j) => !goneIds.has(j.fileId));
+}
+
+/**
+ * Deleted artifact rows queue their objects (queue_artifact_objects, 0039): `entity_deleted` when
+ * the entity went with them, else `file_removed` — whatever deleted the entity.
+ */
+function queueArtifacts(model: LifecycleModel, jobs: readonly ModelJob[], reason: DeletionReason): void {
+  for (const key of jobs.flatMap((j) => j.artifacts ?? []))
+    if (!model.outbox.has(key)) model.outbox.set(key, reason);
 }
 
 /** Deletes an entity (owner, admin or sweep): its files go, their paths are queued. */
@@ -279,6 +293,11 @@ export function deleteEntity(
   reason: DeletionReason = 'entity_deleted',
 ): void {
   entity.exists = false;
+  queueArtifacts(
+    model,
+    model.jobs.filter((job) => job.entityId === entity.id),
+    'entity_deleted',
+  );
   model.jobs = model.jobs.filter((job) => job.entityId !== entity.id);
   removeFiles(model, filesOf(model, entity.id), reason);
 }

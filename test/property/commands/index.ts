@@ -39,10 +39,15 @@ import { AdvanceClockCommand, SweepCommand } from './time.js';
 import {
   ClaimJobsCommand,
   CompleteJobCommand,
+  DirectJobStatusCommand,
   FailJobCommand,
   ProcessUploadCommand,
+  RequeueFailedJobCommand,
+  type ArtifactVariant,
+  type ProcessWork,
   type WorkerName,
 } from './jobs.js';
+import { JOB_STATUSES } from '../../../src/machines/job.js';
 import {
   ChangeKindCommand,
   ChangeRequirementCommand,
@@ -143,7 +148,7 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [
       1,
       fc
-        .tuple(ref, fc.constantFrom<'owner' | 'other'>('owner', 'other'))
+        .tuple(ref, fc.constantFrom<'owner' | 'other' | 'service'>('owner', 'other', 'service'))
         .map(([o, w]) => new RemoveObjectCommand(o, w)),
     ],
     [1, fc.tuple(ref, who).map(([f, w]) => new RemoveFileCommand(f, w))],
@@ -176,10 +181,39 @@ export function lifecycleCommands(options: { sweep: boolean }) {
     [1, fc.constantFrom(1, 12, 25, 24 * 7 + 1).map((h) => new AdvanceClockCommand(h))],
   ];
   weighted.push(
-    [1, fc.tuple(owner, fc.boolean()).map(([o, work]) => new ProcessUploadCommand(o, work))],
+    [
+      1,
+      fc
+        .tuple(
+          owner,
+          fc.constantFrom<ProcessWork>('none', 'complete', 'complete', 'bury_optional'),
+          fc.boolean(),
+          fc.constantFrom<ArtifactVariant>('none', 'none', 'stored', 'missing'),
+        )
+        .map(([o, work, cover, artifact]) => new ProcessUploadCommand(o, work, cover, artifact)),
+    ],
     [1, fc.constantFrom<WorkerName>('w1', 'w2').map((w) => new ClaimJobsCommand(w))],
-    [1, fc.tuple(ref, fc.boolean()).map(([j, holder]) => new CompleteJobCommand(j, holder))],
+    [
+      1,
+      fc
+        .tuple(
+          ref,
+          fc.boolean(),
+          fc.constantFrom<ArtifactVariant>('none', 'none', 'stored', 'missing', 'outside'),
+        )
+        .map(([j, holder, artifact]) => new CompleteJobCommand(j, holder, artifact)),
+    ],
     [1, fc.tuple(ref, fc.boolean()).map(([j, retryable]) => new FailJobCommand(j, retryable))],
+    // An operator's: requeue a dead letter, or write a job's status directly (rolled back).
+    [
+      1,
+      fc.oneof(
+        fc.tuple(ref, fc.boolean()).map(([j, asService]) => new RequeueFailedJobCommand(j, asService)),
+        fc
+          .tuple(ref, fc.constantFrom(...JOB_STATUSES), fc.constantFrom('superuser', 'service_role' as const))
+          .map(([j, to, role]) => new DirectJobStatusCommand(j, to, role)),
+      ),
+    ],
   );
   if (options.sweep) weighted.push([2, fc.constant(null).map(() => new SweepCommand())]);
   return weighted.flatMap(([n, arbitrary]) => Array.from({ length: n }, () => arbitrary));

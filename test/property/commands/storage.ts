@@ -1,5 +1,5 @@
 /** Storage commands: uploads through the storage server's write path, removals through its API. */
-import { superuser, user } from '../../support/db.js';
+import { service, superuser, user } from '../../support/db.js';
 import { runAs, sql } from '../sql.js';
 import { type SqlClient } from '../../support/db.js';
 import { StorageWriteError, type StorageObjectWrite } from '../../../src/db/storage-write.js';
@@ -170,11 +170,15 @@ export class StoreObjectCommand extends FileCommand {
   }
 }
 
-/** Removes an object through the Storage API (a DELETE as the caller; the policies decide). */
+/**
+ * Removes an object through the Storage API (a DELETE as the caller; the policies decide). With
+ * the service key the policies do not apply: only the freeze trigger stands between it and the
+ * files of a finalized entity.
+ */
 export class RemoveObjectCommand extends LifecycleCommand {
   constructor(
     readonly objectRef: number,
-    readonly who: 'owner' | 'other',
+    readonly who: 'owner' | 'other' | 'service',
   ) {
     super();
   }
@@ -190,15 +194,14 @@ export class RemoveObjectCommand extends LifecycleCommand {
     const caller = this.who === 'owner' ? object.ownerId : otherUser(ownerIndex);
     const file = m.files.find((f) => f.bucketId === object.bucketId && f.objectPath === object.name);
     const fileEntity = file && m.entities.find((e) => e.id === file.entityId);
+    // Frozen from finalize on (processing, completed).
+    const frozen = fileEntity && ['completed', 'processing'].includes(statusOfEntity(fileEntity) ?? '');
     const allowed =
-      m.caps.storagePolicies &&
-      caller === object.ownerId &&
-      // Frozen from finalize on (processing, completed).
-      !(fileEntity && ['completed', 'processing'].includes(statusOfEntity(fileEntity) ?? ''));
+      this.who === 'service' ? !frozen : m.caps.storagePolicies && caller === object.ownerId && !frozen;
     const result = await outcome(
       runAs(
         r.db,
-        user(caller),
+        this.who === 'service' ? service : user(caller),
         sql`select set_config('storage.allow_delete_query', 'true', true);
             delete from storage.objects where bucket_id = ${object.bucketId} and name = ${object.name} returning id`,
       ).then((rows) => {
@@ -209,7 +212,7 @@ export class RemoveObjectCommand extends LifecycleCommand {
       this.toString(),
       allowed,
       result,
-      'remove_object',
+      this.who === 'service' ? 'remove_object service' : 'remove_object',
       fileEntity ? (statusOfEntity(fileEntity) ?? 'deleted') : '-',
     );
     if (allowed) m.objects.delete(objectKey(object.bucketId, object.name));

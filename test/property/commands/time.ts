@@ -10,7 +10,7 @@ import {
 } from '../../support/model-lifecycle.js';
 import { literal } from '../sql.js';
 import { type Real, count, LifecycleCommand } from './base.js';
-import { sweepJobs } from '../../support/model-jobs.js';
+import { artifactKeys, sweepJobs } from '../../support/model-jobs.js';
 
 /**
  * Time travel: every timestamp in the database moves `hours` into the past (as the superuser,
@@ -116,7 +116,11 @@ async function applySweep(m: LifecycleModel, r: Real): Promise<void> {
     } else if (status === 'failed' && idle(entity.statusSince, kind.failedTtl))
       deleteEntity(m, entity, 'failed_expired');
   }
-  const registered = new Set(m.files.map((f) => objectKey(f.bucketId, f.objectPath)));
+  // Objects of file rows and of artifact rows are not orphans (sweep_orphans).
+  const registered = new Set([
+    ...m.files.map((f) => objectKey(f.bucketId, f.objectPath)),
+    ...artifactKeys(m),
+  ]);
   for (const [key, o] of m.objects)
     if (!registered.has(key) && !m.outbox.has(key) && idle(o.writtenAt, ORPHAN_GRACE_HOURS))
       m.outbox.set(key, 'orphan');
