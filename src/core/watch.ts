@@ -35,6 +35,16 @@ export const DEFAULT_WATCH_INTERVALS_MS = [250, 500, 1000, 2000, 4000, 8000, 150
 /** Settled: every status but `processing` (which only jobs, through the database, end). */
 export const isSettled = (state: UploadState): boolean => (state.status as string) !== 'processing';
 
+/** A job that will not change any more (`failed` is not: it is retried). */
+const JOB_DONE = new Set(['complete', 'dead', 'cancelled']);
+
+/**
+ * Settled with its variants: settled, and every job — the optional ones that run on after
+ * `completed` (thumbnails) too — has ended, so each file's variants are final.
+ */
+export const variantsSettled = (state: UploadState): boolean =>
+  isSettled(state) && (state.jobs ?? []).every((j) => JOB_DONE.has(j.status));
+
 /** What a state's watcher reports on: status, attempt and each file's jobs (their JSON). */
 function fingerprint(state: UploadState): string {
   return JSON.stringify([

@@ -6,7 +6,7 @@
  */
 import { fromCallback, fromPromise, type ActorSystem, type AnyEventObject } from 'xstate';
 import type { Backend, ByteSource, CreateDraftInput, FileRegistration, UploadState } from '../core/port.js';
-import { pollingWatcher } from '../core/watch.js';
+import { pollingWatcher, variantsSettled } from '../core/watch.js';
 import { MissingSourceError } from '../errors.js';
 
 /** Bytes per actor system (one per root actor), outside any snapshot. */
@@ -88,24 +88,28 @@ export function createUploadActors(backend: Backend, watch: WatchConfig = {}, ha
   return {
     /**
      * Watches a `processing` entity (`backend.watchUpload`, else polling `get_upload_state`):
-     * each state it reports, then the settled one, as `WATCH.STATE`. Stopping the actor stops
-     * the watch.
+     * each state it reports, then the settled one, as `WATCH.STATE`; with `variants`, a completed
+     * one until its optional jobs ended too; with `skip`, nothing. Stopping the actor stops the watch.
      */
-    watchUpload: fromCallback<AnyEventObject, { entityId: string }>(({ input, sendBack }) => {
-      const controller = new AbortController();
-      const send = (event: WatchEvent) => {
-        if (!controller.signal.aborted) sendBack(event);
-      };
-      watchUpload(input.entityId, (state) => send({ type: 'WATCH.STATE', output: state }), {
-        signal: controller.signal,
-        ...(watch.intervalsMs && { intervalsMs: watch.intervalsMs }),
-      }).then(
-        // A watcher reports the settled state before resolving with it; a push-based one may not.
-        (state) => send({ type: 'WATCH.STATE', output: state }),
-        (error: unknown) => send({ type: 'WATCH.ERROR', error }),
-      );
-      return () => controller.abort();
-    }),
+    watchUpload: fromCallback<AnyEventObject, { entityId: string; variants?: boolean; skip?: boolean }>(
+      ({ input, sendBack }) => {
+        if (input.skip) return;
+        const controller = new AbortController();
+        const send = (event: WatchEvent) => {
+          if (!controller.signal.aborted) sendBack(event);
+        };
+        watchUpload(input.entityId, (state) => send({ type: 'WATCH.STATE', output: state }), {
+          signal: controller.signal,
+          ...(watch.intervalsMs && { intervalsMs: watch.intervalsMs }),
+          ...(input.variants && { settled: variantsSettled }),
+        }).then(
+          // A watcher reports the settled state before resolving with it; a push-based one may not.
+          (state) => send({ type: 'WATCH.STATE', output: state }),
+          (error: unknown) => send({ type: 'WATCH.ERROR', error }),
+        );
+        return () => controller.abort();
+      },
+    ),
     createDraft: fromPromise<UploadState, CreateDraftInput>(async ({ input, system }) =>
       backend.createDraft(
         input.files

@@ -73,6 +73,8 @@ export interface FileJob {
   maxAttempts: number;
   /** What the worker stored about the last failure, or null. */
   lastError: unknown;
+  /** The variants it stored (a thumbnail): bucket, path, size, type; empty until it is complete. */
+  artifacts: UploadJob['artifacts'];
 }
 
 /**
@@ -91,6 +93,7 @@ export function selectJobs(snapshot: UploadSnapshot): Record<string, FileJob[]> 
       attempt: job.attempt,
       maxAttempts: job.maxAttempts,
       lastError: job.lastError,
+      artifacts: job.artifacts ?? [],
     });
   }
   return byKey;

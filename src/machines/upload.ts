@@ -1041,7 +1041,24 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           { type: 'dropStaleCancel', params: { phase: 'completed' } },
           'dropStaleDiscard',
         ],
-        on: refusals('completed'),
+        on: {
+          ...refusals('completed'),
+          'WATCH.STATE': { actions: ['recordDatabase', 'applyAnswer'] },
+          // The entity was deleted meanwhile (UL003): the upload stays completed, as it was.
+          'WATCH.ERROR': {},
+        },
+        // Optional jobs (variants such as thumbnails) may run on after `completed`: the upload
+        // stays `completed` and watches them until each has ended, so `selectJobs` shows their
+        // final status and artifacts. Nothing to watch (no job still running): no call at all.
+        invoke: {
+          id: 'watchVariants',
+          src: 'watchUpload',
+          input: ({ context }) => ({
+            entityId: context.entityId!,
+            variants: true,
+            skip: !(context.jobs ?? []).some((j) => !['complete', 'dead', 'cancelled'].includes(j.status)),
+          }),
+        },
       },
       cancelling: {
         meta: { status: 'uploading' } satisfies UploadStateMeta,

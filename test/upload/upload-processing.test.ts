@@ -19,7 +19,13 @@ import {
   selectPhase,
   type UploadSnapshot,
 } from '../../src/machines/upload-selectors.js';
-import { runWorker, sha256Processor, sqlProcessingPort, typeProcessor } from '../../src/workers/index.js';
+import {
+  defineProcessor,
+  runWorker,
+  sha256Processor,
+  sqlProcessingPort,
+  typeProcessor,
+} from '../../src/workers/index.js';
 import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind, eventsOf, statusOfRow, type ProcessorFixture } from '../support/fixtures.js';
 
@@ -155,6 +161,50 @@ describe('upload machine: processing (PGlite)', { timeout: 30_000 }, () => {
     expect(failed.context.error!.detail).toContain('type dead');
     expect(deserializeError(failed.context.error!)).toBeInstanceOf(ProcessingFailedError);
     second.stop();
+  });
+
+  it('completed with an optional variant still to run: the machine watches on until it ends, and selectJobs shows its artifact', async () => {
+    const { backend, machine } = await setup([
+      { processor: 'sha256', required: true },
+      { processor: 'variant', required: false },
+    ]);
+    const { actor } = await toProcessing(machine, pdf());
+    const port = sqlProcessingPort(db, backend.objects);
+    // A worker for the required check only: the entity completes, the variant is still pending.
+    await runWorker({ port, processors: [sha256Processor], untilIdle: true }).done;
+    const completed = await waitFor(actor, phase('completed'), { timeout: 10_000 });
+    expect(completed.value).toBe('completed');
+    expect(selectDatabaseStatus(completed)).toBe('completed');
+    expect(selectIsBusy(completed)).toBe(false);
+    expect(selectJobs(completed).doc!.find((j) => j.processor === 'variant')).toMatchObject({
+      status: 'pending',
+      required: false,
+      artifacts: [],
+    });
+
+    const variant = defineProcessor({
+      name: 'variant',
+      required: false,
+      run: async ({ putArtifact }) => ({
+        artifacts: [
+          await putArtifact('small', new TextEncoder().encode('%PDF-1.4 small'), 'application/pdf'),
+        ],
+      }),
+    });
+    await runWorker({ port, processors: [variant], untilIdle: true }).done;
+    const settled = await waitFor(
+      actor,
+      (s) => selectJobs(s).doc!.some((j) => j.processor === 'variant' && j.status === 'complete'),
+      { timeout: 10_000 },
+    );
+    expect(settled.value).toBe('completed');
+    const job = selectJobs(settled).doc!.find((j) => j.processor === 'variant')!;
+    expect(job.status).toBe('complete');
+    expect(job.artifacts).toEqual([
+      expect.objectContaining({ variant: 'small', contentType: 'application/pdf', size: 14 }),
+    ]);
+    expect(settled.context.error).toBeNull();
+    actor.stop();
   });
 
   it('a reload while processing: a new actor with { entityId } loads it and watches again', async () => {
