@@ -244,28 +244,87 @@ const observed = new WeakMap<LifecycleModel, Observed>();
 
 export const checkCounters = { reads: 0, skipped: 0, visibility: 0 };
 
+/**
+ * The other reads the checks after a command make (today `checkJobs`' query), per PGlite client:
+ * learnt the first time a check sends one, then sent in the same round trip as `observe`, and
+ * answered from there while the client's write count has not moved since (see {@link checksClient}).
+ */
+interface CheckReads {
+  texts: string[];
+  answers: Map<string, { writes: number; rows: unknown[] }>;
+}
+
+const checkReads = new WeakMap<SqlClient, CheckReads>();
+
+function readsOf(db: SqlClient): CheckReads {
+  let reads = checkReads.get(db);
+  if (!reads) checkReads.set(db, (reads = { texts: [], answers: new Map() }));
+  return reads;
+}
+
+/**
+ * The client the other checks after a command read through (`checkJobs`). On PGlite a query
+ * without parameters is answered from the rows it returned at the current write count — read in
+ * the {@link checkInvariants} round trip just before, or earlier when no statement that may write
+ * has gone through the client since (the database is provably the one those rows came from) —,
+ * and otherwise read in a read-only transaction that is rolled back, so a check's read never
+ * counts as a write. Anything else (and PostgreSQL) goes to `db` itself.
+ */
+export function checksClient(db: SqlClient): SqlClient {
+  const client = db as ScriptClient;
+  const written = client.written;
+  const read = client.read;
+  if (!written || !read) return db;
+  const reads = readsOf(db);
+  return {
+    ...db,
+    query: async <T>(text: string, params?: unknown[]) => {
+      if (params?.length) return db.query<T>(text, params);
+      const known = reads.answers.get(text);
+      if (known && known.writes === written.writes) return { rows: known.rows as T[] };
+      const results = (await read(text)) as { rows: unknown[] }[];
+      if (!reads.texts.includes(text)) reads.texts.push(text);
+      const rows = results[1]!.rows;
+      reads.answers.set(text, { writes: written.writes, rows });
+      return { rows: rows as T[] };
+    },
+  };
+}
+
 export async function checkInvariants(model: LifecycleModel, db: SqlClient): Promise<void> {
   const last = observed.get(model);
-  const written = (db as ScriptClient).written;
+  const client = db as ScriptClient;
+  const written = client.written;
   let current: Observed;
   let visibility: Visibility | undefined;
   if (written && last && last.writes === written.writes) {
-    // Nothing went through the client since the last check but scripts that rolled back: the
-    // database is provably the state read then (what the xmax test below answers, without the
-    // round trip), checked against today's model.
+    // No statement that may write went through the client since the last check (only scripts
+    // that rolled back, and the checks' own read-only reads): the database is provably the state
+    // read then (what the xmax test below answers, without the round trip), checked against
+    // today's model.
     checkCounters.skipped++;
     current = last;
   } else {
-    const answer = await one<{
+    const observe = `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`;
+    let answer: {
       xmax: string;
       md5?: string;
       same?: true;
       state?: DbState;
       visibility?: Visibility;
-    }>(
-      db,
-      `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`,
-    );
+    };
+    if (written && client.read) {
+      // One read-only round trip: observe, then the other checks' reads (answered to them by
+      // checksClient at this write count).
+      const reads = readsOf(db);
+      const results = (await client.read([observe, ...reads.texts].join(';\n'))) as {
+        rows: Record<string, unknown>[];
+      }[];
+      answer = parse(results[1]!.rows[0]!.v);
+      reads.texts.forEach((text, i) =>
+        reads.answers.set(text, { writes: written.writes, rows: results[2 + i]!.rows }),
+      );
+    } else answer = await one(db, observe);
     const writes = written?.writes ?? 0;
     if (!answer.state) {
       // No transaction wrote since the last check, or what they wrote left the state as it was:
