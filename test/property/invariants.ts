@@ -99,36 +99,36 @@ interface Visibility {
 const hours = (column: string) => `extract(epoch from ${column}) / 3600`;
 
 const STATE_SQL = `
-select jsonb_build_object(
-  'entities', (select coalesce(jsonb_agg(jsonb_build_object(
+select json_build_object(
+  'entities', (select coalesce(json_agg(json_build_object(
       'id', id, 'owner_id', owner_id, 'kind', kind, 'status', status, 'attempt', attempt,
       'idempotency_key', idempotency_key) order by id), '[]')
     from upload_lifecycle.entities),
-  'files', (select coalesce(jsonb_agg(jsonb_build_object(
+  'files', (select coalesce(json_agg(json_build_object(
       'id', id, 'entity_id', entity_id, 'slot', slot, 'bucket_id', bucket_id, 'object_path', object_path,
       'declared_size', declared_size, 'verified', verified_at is not null,
       'file_key', to_jsonb(f) ->> 'file_key') order by id), '[]')
     from upload_lifecycle.entity_files f),
-  'objects', (select coalesce(jsonb_agg(jsonb_build_object(
+  'objects', (select coalesce(json_agg(json_build_object(
       'bucket_id', bucket_id, 'name', name, 'owner_id', owner_id,
       'size', (metadata ->> 'size')::bigint, 'mime', metadata ->> 'mimetype') order by bucket_id, name), '[]')
     from storage.objects),
-  'events', (select coalesce(jsonb_agg(jsonb_build_object(
+  'events', (select coalesce(json_agg(json_build_object(
       'entity_id', entity_id, 'kind', kind, 'event', event, 'from', from_status, 'to', to_status,
       'reason', detail ->> 'failure_reason') order by id), '[]')
     from upload_lifecycle.entity_events where id > (select events_after from property_test.run)),
-  'outbox', (select coalesce(jsonb_agg(jsonb_build_object(
+  'outbox', (select coalesce(json_agg(json_build_object(
       'bucket_id', bucket_id, 'object_path', object_path, 'reason', reason) order by bucket_id, object_path), '[]')
     from upload_lifecycle.storage_deletions where done_at is null),
-  'kinds', (select coalesce(jsonb_agg(jsonb_build_object(
+  'kinds', (select coalesce(json_agg(json_build_object(
       'kind', kind, 'max_attempts', max_attempts, 'draft_ttl', ${hours('draft_ttl')},
       'upload_ttl', ${hours('upload_ttl')}, 'failed_ttl', ${hours('failed_ttl')}) order by kind), '[]')
     from upload_lifecycle.entity_kinds),
-  'requirements', (select coalesce(jsonb_agg(jsonb_build_object(
+  'requirements', (select coalesce(json_agg(json_build_object(
       'kind', kind, 'slot', slot, 'min_count', min_count, 'max_count', max_count, 'max_bytes', max_bytes,
       'allowed_mime_types', allowed_mime_types) order by kind, slot), '[]')
     from upload_lifecycle.file_requirements),
-  'buckets', (select coalesce(jsonb_agg(jsonb_build_object(
+  'buckets', (select coalesce(json_agg(json_build_object(
       'id', b.id, 'file_size_limit', b.file_size_limit, 'allowed_mime_types', b.allowed_mime_types) order by b.id), '[]')
     from storage.buckets b where b.id in (select bucket_id from upload_lifecycle.entity_kinds))
 )`;
@@ -143,8 +143,10 @@ select jsonb_build_object(
  */
 export const VISIBILITY_HELPER_SQL = `
 create schema if not exists property_test;
+drop function if exists property_test.observe(uuid[], text, text);
+drop function if exists property_test.state();
 create or replace function property_test.state()
-returns jsonb
+returns json
 language plpgsql
 as $$
 begin
@@ -187,23 +189,23 @@ end
 $$;
 
 create or replace function property_test.observe(p_users uuid[], p_since text, p_last_md5 text)
-returns jsonb
+returns json
 language plpgsql
 as $$
 declare
   v_xmax text := pg_snapshot_xmax(pg_current_snapshot())::text;
-  v_state jsonb;
+  v_state json;
   v_md5 text;
 begin
   if v_xmax = p_since then
-    return jsonb_build_object('xmax', v_xmax);
+    return json_build_object('xmax', v_xmax);
   end if;
   v_state := property_test.state();
   v_md5 := md5(v_state::text);
   if v_md5 = p_last_md5 then
-    return jsonb_build_object('xmax', v_xmax, 'md5', v_md5, 'same', true);
+    return json_build_object('xmax', v_xmax, 'md5', v_md5, 'same', true);
   end if;
-  return jsonb_build_object('xmax', v_xmax, 'md5', v_md5, 'state', v_state,
+  return json_build_object('xmax', v_xmax, 'md5', v_md5, 'state', v_state,
                             'visibility', property_test.visibility(p_users,
                               (select events_after from property_test.run)));
 end
