@@ -33,13 +33,16 @@ const MAX_COMMANDS = 40;
  * commands 50 %, invariant checks 44 %, generation and model 1 %. Every check after a write read the
  * state, and every check also sent checkJobs' query (a parameterised query: six protocol round
  * trips, counted as a write), so no check was ever skipped without a round trip.
- * After (this bench, back to back, same load): checkJobs' rows come in the observe round trip (a
- * read-only transaction rolled back, counted as no write), a check after a command that wrote
- * nothing sends nothing, and the snapshot is built as json: 14.3–18.2 sequences per CPU second
- * (median 17.6, ×1.8), invariant checks 31 % of the time, commands 62 %; wall 7.1–9.3 seq/s, two
- * workers 9.4–15.0 seq/s (the load, not the code, sets these). The commands alone (the RPCs'
- * own SQL: create_upload_draft, upload_state, sweep, completion_problems, the audit trigger…) leave
- * about 20–25 sequences per CPU second: 100 seq/s on two cores is out of reach of the test harness.
+ * After (this bench, same load): checkJobs' rows come in the observe round trip (a read-only
+ * transaction rolled back, counted as no write), a check after a command that wrote nothing sends
+ * nothing, the snapshot is built as json, and time travel shifts only the run's own audit events:
+ * see bench/results.json (first after-run, without the last cut: 15.4–17.8 sequences per CPU
+ * second, median 17.6, ×1.8; invariant checks 32 % of the time, commands 61 %; wall 11.4–13.7
+ * seq/s, two workers 6.6–9.9 seq/s — the load, not the code, sets the wall figures).
+ * `npx tsx bench/property-profile.ts 60 --funcs` shows where the time goes now. The commands alone
+ * (the RPCs' own SQL: create_upload_draft, upload_state, sweep, completion_problems, the audit
+ * trigger…) leave about 25 sequences per CPU second: 100 seq/s on two cores is out of the test
+ * harness's reach.
  * Earlier (6bcc3fe, before the check skips): 19.7–19.8 seq per CPU second over 100 sequences on
  * an idler machine; 241a575 (before issue 17's deeper model): 17.5 seq/s.
  */
