@@ -36,9 +36,12 @@ const MAX_COMMANDS = 40;
  * After (this bench, same load): checkJobs' rows come in the observe round trip (a read-only
  * transaction rolled back, counted as no write), a check after a command that wrote nothing sends
  * nothing, the snapshot is built as json, and time travel shifts only the run's own audit events:
- * 20.7–23.6 sequences per CPU second (median 22.1, ×2.3; without the last cut 15.4–17.8), invariant
+ * 20.7–23.6 sequences per CPU second (median 22.1; without the last cut 15.4–17.8), invariant
  * checks 32 % of the time, commands 60 %, reset 7 %; wall 11.7–16.5 seq/s, two workers 9.2–12.4
- * seq/s (the load, not the code, sets the wall figures; bench/results.json).
+ * seq/s (bench/results.json). The ×2.3 against 9.6 overstates it: the before-run had the heavier
+ * load, which inflates CPU time too. Interleaved on the same load (bench/property-profile.ts 60,
+ * cbca866's test/property files checked out and back, three pairs): 11.2–14.4 → 16.1–17.0
+ * sequences per CPU second (about +20 %), wall 7.0–9.4 s → 5.0–5.3 s for 60 sequences.
  * `npx tsx bench/property-profile.ts 60 --funcs` shows where the time goes now. The commands alone
  * (the RPCs' own SQL: create_upload_draft, upload_state, sweep, completion_problems, the audit
  * trigger…) leave about 25 sequences per CPU second: 100 seq/s on two cores is out of the test
