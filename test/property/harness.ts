@@ -12,7 +12,7 @@ import { MODEL_KINDS, MODEL_USERS, emptyModel, type Capabilities } from '../supp
 import { firstCommand, lifecycleCommands, prepareShiftTimestamps, type Real } from './commands/index.js';
 import { REQUIRED_RPCS, rpcDriver, sqlDriver } from './driver.js';
 import { VISIBILITY_HELPER_SQL, checkCounters } from './invariants.js';
-import { pgliteScript, runAs, type ClientWrites, type ScriptClient } from './sql.js';
+import { pgliteRead, pgliteScript, runAs, type ClientWrites, type ScriptClient } from './sql.js';
 import { recordRun, stats } from './stats.js';
 
 /** The fixed default seed: `npm test` is reproducible; change it on purpose, never per run. */
@@ -107,6 +107,7 @@ export function withPgliteScript(pglite: PGlite): TestDb {
       return base.transaction(fn);
     },
     script: pgliteScript((text) => pglite.exec(text), written),
+    read: pgliteRead((text) => pglite.exec(text)),
     written,
   };
   return db;

@@ -99,36 +99,36 @@ interface Visibility {
 const hours = (column: string) => `extract(epoch from ${column}) / 3600`;
 
 const STATE_SQL = `
-select jsonb_build_object(
-  'entities', (select coalesce(jsonb_agg(jsonb_build_object(
+select json_build_object(
+  'entities', (select coalesce(json_agg(json_build_object(
       'id', id, 'owner_id', owner_id, 'kind', kind, 'status', status, 'attempt', attempt,
       'idempotency_key', idempotency_key) order by id), '[]')
     from upload_lifecycle.entities),
-  'files', (select coalesce(jsonb_agg(jsonb_build_object(
+  'files', (select coalesce(json_agg(json_build_object(
       'id', id, 'entity_id', entity_id, 'slot', slot, 'bucket_id', bucket_id, 'object_path', object_path,
       'declared_size', declared_size, 'verified', verified_at is not null,
       'file_key', to_jsonb(f) ->> 'file_key') order by id), '[]')
     from upload_lifecycle.entity_files f),
-  'objects', (select coalesce(jsonb_agg(jsonb_build_object(
+  'objects', (select coalesce(json_agg(json_build_object(
       'bucket_id', bucket_id, 'name', name, 'owner_id', owner_id,
       'size', (metadata ->> 'size')::bigint, 'mime', metadata ->> 'mimetype') order by bucket_id, name), '[]')
     from storage.objects),
-  'events', (select coalesce(jsonb_agg(jsonb_build_object(
+  'events', (select coalesce(json_agg(json_build_object(
       'entity_id', entity_id, 'kind', kind, 'event', event, 'from', from_status, 'to', to_status,
       'reason', detail ->> 'failure_reason') order by id), '[]')
     from upload_lifecycle.entity_events where id > (select events_after from property_test.run)),
-  'outbox', (select coalesce(jsonb_agg(jsonb_build_object(
+  'outbox', (select coalesce(json_agg(json_build_object(
       'bucket_id', bucket_id, 'object_path', object_path, 'reason', reason) order by bucket_id, object_path), '[]')
     from upload_lifecycle.storage_deletions where done_at is null),
-  'kinds', (select coalesce(jsonb_agg(jsonb_build_object(
+  'kinds', (select coalesce(json_agg(json_build_object(
       'kind', kind, 'max_attempts', max_attempts, 'draft_ttl', ${hours('draft_ttl')},
       'upload_ttl', ${hours('upload_ttl')}, 'failed_ttl', ${hours('failed_ttl')}) order by kind), '[]')
     from upload_lifecycle.entity_kinds),
-  'requirements', (select coalesce(jsonb_agg(jsonb_build_object(
+  'requirements', (select coalesce(json_agg(json_build_object(
       'kind', kind, 'slot', slot, 'min_count', min_count, 'max_count', max_count, 'max_bytes', max_bytes,
       'allowed_mime_types', allowed_mime_types) order by kind, slot), '[]')
     from upload_lifecycle.file_requirements),
-  'buckets', (select coalesce(jsonb_agg(jsonb_build_object(
+  'buckets', (select coalesce(json_agg(json_build_object(
       'id', b.id, 'file_size_limit', b.file_size_limit, 'allowed_mime_types', b.allowed_mime_types) order by b.id), '[]')
     from storage.buckets b where b.id in (select bucket_id from upload_lifecycle.entity_kinds))
 )`;
@@ -143,8 +143,10 @@ select jsonb_build_object(
  */
 export const VISIBILITY_HELPER_SQL = `
 create schema if not exists property_test;
+drop function if exists property_test.observe(uuid[], text, text);
+drop function if exists property_test.state();
 create or replace function property_test.state()
-returns jsonb
+returns json
 language plpgsql
 as $$
 begin
@@ -187,23 +189,23 @@ end
 $$;
 
 create or replace function property_test.observe(p_users uuid[], p_since text, p_last_md5 text)
-returns jsonb
+returns json
 language plpgsql
 as $$
 declare
   v_xmax text := pg_snapshot_xmax(pg_current_snapshot())::text;
-  v_state jsonb;
+  v_state json;
   v_md5 text;
 begin
   if v_xmax = p_since then
-    return jsonb_build_object('xmax', v_xmax);
+    return json_build_object('xmax', v_xmax);
   end if;
   v_state := property_test.state();
   v_md5 := md5(v_state::text);
   if v_md5 = p_last_md5 then
-    return jsonb_build_object('xmax', v_xmax, 'md5', v_md5, 'same', true);
+    return json_build_object('xmax', v_xmax, 'md5', v_md5, 'same', true);
   end if;
-  return jsonb_build_object('xmax', v_xmax, 'md5', v_md5, 'state', v_state,
+  return json_build_object('xmax', v_xmax, 'md5', v_md5, 'state', v_state,
                             'visibility', property_test.visibility(p_users,
                               (select events_after from property_test.run)));
 end
@@ -244,28 +246,87 @@ const observed = new WeakMap<LifecycleModel, Observed>();
 
 export const checkCounters = { reads: 0, skipped: 0, visibility: 0 };
 
+/**
+ * The other reads the checks after a command make (today `checkJobs`' query), per PGlite client:
+ * learnt the first time a check sends one, then sent in the same round trip as `observe`, and
+ * answered from there while the client's write count has not moved since (see {@link checksClient}).
+ */
+interface CheckReads {
+  texts: string[];
+  answers: Map<string, { writes: number; rows: unknown[] }>;
+}
+
+const checkReads = new WeakMap<SqlClient, CheckReads>();
+
+function readsOf(db: SqlClient): CheckReads {
+  let reads = checkReads.get(db);
+  if (!reads) checkReads.set(db, (reads = { texts: [], answers: new Map() }));
+  return reads;
+}
+
+/**
+ * The client the other checks after a command read through (`checkJobs`). On PGlite a query
+ * without parameters is answered from the rows it returned at the current write count — read in
+ * the {@link checkInvariants} round trip just before, or earlier when no statement that may write
+ * has gone through the client since (the database is provably the one those rows came from) —,
+ * and otherwise read in a read-only transaction that is rolled back, so a check's read never
+ * counts as a write. Anything else (and PostgreSQL) goes to `db` itself.
+ */
+export function checksClient(db: SqlClient): SqlClient {
+  const client = db as ScriptClient;
+  const written = client.written;
+  const read = client.read;
+  if (!written || !read) return db;
+  const reads = readsOf(db);
+  return {
+    ...db,
+    query: async <T>(text: string, params?: unknown[]) => {
+      if (params?.length) return db.query<T>(text, params);
+      const known = reads.answers.get(text);
+      if (known && known.writes === written.writes) return { rows: known.rows as T[] };
+      const results = (await read(text)) as { rows: unknown[] }[];
+      if (!reads.texts.includes(text)) reads.texts.push(text);
+      const rows = results[1]!.rows;
+      reads.answers.set(text, { writes: written.writes, rows });
+      return { rows: rows as T[] };
+    },
+  };
+}
+
 export async function checkInvariants(model: LifecycleModel, db: SqlClient): Promise<void> {
   const last = observed.get(model);
-  const written = (db as ScriptClient).written;
+  const client = db as ScriptClient;
+  const written = client.written;
   let current: Observed;
   let visibility: Visibility | undefined;
   if (written && last && last.writes === written.writes) {
-    // Nothing went through the client since the last check but scripts that rolled back: the
-    // database is provably the state read then (what the xmax test below answers, without the
-    // round trip), checked against today's model.
+    // No statement that may write went through the client since the last check (only scripts
+    // that rolled back, and the checks' own read-only reads): the database is provably the state
+    // read then (what the xmax test below answers, without the round trip), checked against
+    // today's model.
     checkCounters.skipped++;
     current = last;
   } else {
-    const answer = await one<{
+    const observe = `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`;
+    let answer: {
       xmax: string;
       md5?: string;
       same?: true;
       state?: DbState;
       visibility?: Visibility;
-    }>(
-      db,
-      `select property_test.observe(${literal(`{${MODEL_USERS.join(',')}}`)}::uuid[], ${literal(last?.xmax ?? '')}, ${literal(last?.md5 ?? '')}) as v`,
-    );
+    };
+    if (written && client.read) {
+      // One read-only round trip: observe, then the other checks' reads (answered to them by
+      // checksClient at this write count).
+      const reads = readsOf(db);
+      const results = (await client.read([observe, ...reads.texts].join(';\n'))) as {
+        rows: Record<string, unknown>[];
+      }[];
+      answer = parse(results[1]!.rows[0]!.v);
+      reads.texts.forEach((text, i) =>
+        reads.answers.set(text, { writes: written.writes, rows: results[2 + i]!.rows }),
+      );
+    } else answer = await one(db, observe);
     const writes = written?.writes ?? 0;
     if (!answer.state) {
       // No transaction wrote since the last check, or what they wrote left the state as it was:

@@ -63,6 +63,12 @@ export interface ScriptClient extends SqlClient {
   script?(body: string, options?: ScriptOptions): Promise<unknown>;
   /** PGlite: what may have written (see {@link ClientWrites}). */
   written?: ClientWrites;
+  /**
+   * PGlite: runs `text` (one or more statements) in a READ ONLY transaction that is then rolled
+   * back, in one round trip, and answers every statement's result. It provably leaves the
+   * database as it was, so it counts no write: the invariant checks read through it.
+   */
+  read?(text: string): Promise<unknown[]>;
 }
 
 export interface ScriptOptions {
@@ -100,6 +106,18 @@ export async function runAs<T = Record<string, unknown>>(
     ? await client.script(body, options)
     : await db.transaction((tx) => tx.exec(options.rollback ? `${body};\nrollback` : body));
   return lastRows(result) as T[];
+}
+
+/** The PGlite side of {@link ScriptClient.read}: `begin read only; …; rollback` in one round trip. */
+export function pgliteRead(exec: (text: string) => Promise<unknown>) {
+  return async (text: string): Promise<unknown[]> => {
+    try {
+      return (await exec(`begin read only;\n${text};\nrollback;`)) as unknown[];
+    } catch (error) {
+      await exec('rollback');
+      throw error;
+    }
+  };
 }
 
 /** The PGlite side of {@link ScriptClient.script}. */

@@ -21,7 +21,7 @@ import {
   type ModelFile,
 } from '../../support/model-lifecycle.js';
 import { type LifecycleDriver, type Who } from '../driver.js';
-import { checkInvariants } from '../invariants.js';
+import { checkInvariants, checksClient } from '../invariants.js';
 import { checkJobs } from '../../support/model-jobs.js';
 import { recordOutcome, stats, type CoverageStatus } from '../stats.js';
 
@@ -94,7 +94,7 @@ export abstract class LifecycleCommand implements fc.AsyncCommand<LifecycleModel
     await this.step(m, r);
     const t1 = performance.now();
     await checkInvariants(m, r.db);
-    await checkJobs(m, r.db);
+    await checkJobs(m, checksClient(r.db));
     stats.time.step += t1 - t0;
     stats.time.invariants += performance.now() - t1;
   }
