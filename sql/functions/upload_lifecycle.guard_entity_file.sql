@@ -8,12 +8,25 @@ set search_path = ''
 as $$
 declare
   v_entity upload_lifecycle.entities;
-  v_requirement upload_lifecycle.file_requirements;
+  v_slot_known boolean;
+  v_max_count integer;
+  v_max_bytes bigint;
+  v_allowed_mime_types text[];
   v_bucket text;
   v_count integer;
 begin
   if tg_op = 'INSERT' then
-    select * into v_entity from upload_lifecycle.entities e where e.id = new.entity_id for update;
+    -- The entity (locked), the slot's requirement and the kind's bucket in one statement: it runs
+    -- once per registered file.
+    select e.id, e.kind, e.owner_id, e.status, r.slot is not null, r.max_count, r.max_bytes,
+           r.allowed_mime_types, k.bucket_id
+      into v_entity.id, v_entity.kind, v_entity.owner_id, v_entity.status, v_slot_known, v_max_count,
+           v_max_bytes, v_allowed_mime_types, v_bucket
+      from upload_lifecycle.entities e
+      left join upload_lifecycle.file_requirements r on r.kind = e.kind and r.slot = new.slot
+      left join upload_lifecycle.entity_kinds k on k.kind = e.kind
+      where e.id = new.entity_id
+      for update of e;
     if not found then
       raise exception using errcode = 'UL003', message = 'entity not found',
         hint = 'Check the entity id; it may have been deleted.';
@@ -26,9 +39,7 @@ begin
                  when 'failed' then 'Call retry_upload first.'
                  else 'A completed entity cannot change; create a new entity.' end;
     end if;
-    select * into v_requirement from upload_lifecycle.file_requirements r
-      where r.kind = v_entity.kind and r.slot = new.slot;
-    if not found then
+    if not v_slot_known then
       raise exception using errcode = 'UL004',
         message = format('unknown slot %s for kind %s', new.slot, v_entity.kind),
         detail = (select 'known slots: ' || string_agg(r.slot, ', ' order by r.slot)
@@ -39,15 +50,15 @@ begin
       raise exception using errcode = 'UL004', message = 'file size must be positive',
         hint = 'Send the file''s size in bytes.';
     end if;
-    if new.declared_size > v_requirement.max_bytes then
+    if new.declared_size > v_max_bytes then
       raise exception using errcode = 'UL004',
-        message = format('file too large: %s bytes, slot %s allows at most %s', new.declared_size, new.slot, v_requirement.max_bytes),
+        message = format('file too large: %s bytes, slot %s allows at most %s', new.declared_size, new.slot, v_max_bytes),
         hint = 'Choose a smaller file.';
     end if;
-    if not upload_lifecycle.mime_allowed(new.declared_mime, v_requirement.allowed_mime_types) then
+    if not upload_lifecycle.mime_allowed(new.declared_mime, v_allowed_mime_types) then
       raise exception using errcode = 'UL004',
         message = format('file type %s not allowed in slot %s', coalesce(new.declared_mime, '(none)'), new.slot),
-        detail = 'allowed: ' || array_to_string(v_requirement.allowed_mime_types, ', '),
+        detail = 'allowed: ' || array_to_string(v_allowed_mime_types, ', '),
         hint = 'Choose a file of an allowed type.';
     end if;
     if new.original_name is null or octet_length(new.original_name) = 0 then
@@ -69,12 +80,11 @@ begin
     end if;
     select count(*) into v_count from upload_lifecycle.entity_files f
       where f.entity_id = new.entity_id and f.slot = new.slot;
-    if v_count >= v_requirement.max_count then
+    if v_count >= v_max_count then
       raise exception using errcode = 'UL004',
-        message = format('too many files in slot %s: at most %s', new.slot, v_requirement.max_count),
+        message = format('too many files in slot %s: at most %s', new.slot, v_max_count),
         hint = 'Remove a file from this slot first.';
     end if;
-    select k.bucket_id into v_bucket from upload_lifecycle.entity_kinds k where k.kind = v_entity.kind;
     new.id := coalesce(new.id, gen_random_uuid());
     new.kind := v_entity.kind;
     new.bucket_id := v_bucket;
