@@ -94,10 +94,11 @@ begin
     return new;
   end if;
 
+  -- DELETE (an update is guard_entity_file_change's and guard_entity_file_updates').
   select * into v_entity from upload_lifecycle.entities e where e.id = old.entity_id for update;
   if not found then
     -- The entity is being deleted (cascade): its files go with it.
-    return case when tg_op = 'DELETE' then old else new end;
+    return old;
   end if;
   if v_entity.status in ('processing', 'completed') then
     raise exception using errcode = 'UL005',
@@ -106,27 +107,14 @@ begin
                when 'processing' then 'The files of a finalized upload are frozen while it is processed.'
                else 'A completed entity is final; create a new entity for new files.' end;
   end if;
-  if tg_op = 'DELETE' then
-    return old;
-  end if;
-  if (new.id, new.entity_id, new.kind, new.slot, new.bucket_id, new.object_path, new.original_name,
-      new.declared_size, new.declared_mime, new.sha256, new.created_at)
-     is distinct from
-     (old.id, old.entity_id, old.kind, old.slot, old.bucket_id, old.object_path, old.original_name,
-      old.declared_size, old.declared_mime, old.sha256, old.created_at) then
-    raise exception using errcode = 'UL005', message = 'file rows never change; only verified_at is set by finalize',
-      hint = 'Remove the file and register a new one.';
-  end if;
-  if new.verified_at is distinct from old.verified_at and v_entity.status <> 'uploading' then
-    raise exception using errcode = 'UL005',
-      message = format('entity %s is %s: files are verified only while uploading', v_entity.id, v_entity.status);
-  end if;
-  return new;
+  return old;
 end
 $$;
 revoke all on function upload_lifecycle.guard_entity_file() from public;
 
 drop trigger if exists entity_files_guard on upload_lifecycle.entity_files;
 create trigger entity_files_guard
-  before insert or update or delete on upload_lifecycle.entity_files
+  before insert or delete on upload_lifecycle.entity_files
   for each row execute function upload_lifecycle.guard_entity_file();
+-- Updates: upload_lifecycle.guard_entity_file_change (a row whose identity, declaration or key
+-- changes) and upload_lifecycle.guard_entity_file_updates (the entity's status, once per statement).
