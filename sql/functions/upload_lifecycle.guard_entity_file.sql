@@ -8,12 +8,25 @@ set search_path = ''
 as $$
 declare
   v_entity upload_lifecycle.entities;
-  v_requirement upload_lifecycle.file_requirements;
+  v_slot_known boolean;
+  v_max_count integer;
+  v_max_bytes bigint;
+  v_allowed_mime_types text[];
   v_bucket text;
   v_count integer;
 begin
   if tg_op = 'INSERT' then
-    select * into v_entity from upload_lifecycle.entities e where e.id = new.entity_id for update;
+    -- The entity (locked), the slot's requirement and the kind's bucket in one statement: it runs
+    -- once per registered file.
+    select e.id, e.kind, e.owner_id, e.status, r.slot is not null, r.max_count, r.max_bytes,
+           r.allowed_mime_types, k.bucket_id
+      into v_entity.id, v_entity.kind, v_entity.owner_id, v_entity.status, v_slot_known, v_max_count,
+           v_max_bytes, v_allowed_mime_types, v_bucket
+      from upload_lifecycle.entities e
+      left join upload_lifecycle.file_requirements r on r.kind = e.kind and r.slot = new.slot
+      left join upload_lifecycle.entity_kinds k on k.kind = e.kind
+      where e.id = new.entity_id
+      for update of e;
     if not found then
       raise exception using errcode = 'UL003', message = 'entity not found',
         hint = 'Check the entity id; it may have been deleted.';
@@ -26,9 +39,7 @@ begin
                  when 'failed' then 'Call retry_upload first.'
                  else 'A completed entity cannot change; create a new entity.' end;
     end if;
-    select * into v_requirement from upload_lifecycle.file_requirements r
-      where r.kind = v_entity.kind and r.slot = new.slot;
-    if not found then
+    if not v_slot_known then
       raise exception using errcode = 'UL004',
         message = format('unknown slot %s for kind %s', new.slot, v_entity.kind),
         detail = (select 'known slots: ' || string_agg(r.slot, ', ' order by r.slot)
@@ -39,15 +50,15 @@ begin
       raise exception using errcode = 'UL004', message = 'file size must be positive',
         hint = 'Send the file''s size in bytes.';
     end if;
-    if new.declared_size > v_requirement.max_bytes then
+    if new.declared_size > v_max_bytes then
       raise exception using errcode = 'UL004',
-        message = format('file too large: %s bytes, slot %s allows at most %s', new.declared_size, new.slot, v_requirement.max_bytes),
+        message = format('file too large: %s bytes, slot %s allows at most %s', new.declared_size, new.slot, v_max_bytes),
         hint = 'Choose a smaller file.';
     end if;
-    if not upload_lifecycle.mime_allowed(new.declared_mime, v_requirement.allowed_mime_types) then
+    if not upload_lifecycle.mime_allowed(new.declared_mime, v_allowed_mime_types) then
       raise exception using errcode = 'UL004',
         message = format('file type %s not allowed in slot %s', coalesce(new.declared_mime, '(none)'), new.slot),
-        detail = 'allowed: ' || array_to_string(v_requirement.allowed_mime_types, ', '),
+        detail = 'allowed: ' || array_to_string(v_allowed_mime_types, ', '),
         hint = 'Choose a file of an allowed type.';
     end if;
     if new.original_name is null or octet_length(new.original_name) = 0 then
@@ -69,12 +80,11 @@ begin
     end if;
     select count(*) into v_count from upload_lifecycle.entity_files f
       where f.entity_id = new.entity_id and f.slot = new.slot;
-    if v_count >= v_requirement.max_count then
+    if v_count >= v_max_count then
       raise exception using errcode = 'UL004',
-        message = format('too many files in slot %s: at most %s', new.slot, v_requirement.max_count),
+        message = format('too many files in slot %s: at most %s', new.slot, v_max_count),
         hint = 'Remove a file from this slot first.';
     end if;
-    select k.bucket_id into v_bucket from upload_lifecycle.entity_kinds k where k.kind = v_entity.kind;
     new.id := coalesce(new.id, gen_random_uuid());
     new.kind := v_entity.kind;
     new.bucket_id := v_bucket;
@@ -84,10 +94,11 @@ begin
     return new;
   end if;
 
+  -- DELETE (an update is guard_entity_file_change's and guard_entity_file_updates').
   select * into v_entity from upload_lifecycle.entities e where e.id = old.entity_id for update;
   if not found then
     -- The entity is being deleted (cascade): its files go with it.
-    return case when tg_op = 'DELETE' then old else new end;
+    return old;
   end if;
   if v_entity.status in ('processing', 'completed') then
     raise exception using errcode = 'UL005',
@@ -96,27 +107,14 @@ begin
                when 'processing' then 'The files of a finalized upload are frozen while it is processed.'
                else 'A completed entity is final; create a new entity for new files.' end;
   end if;
-  if tg_op = 'DELETE' then
-    return old;
-  end if;
-  if (new.id, new.entity_id, new.kind, new.slot, new.bucket_id, new.object_path, new.original_name,
-      new.declared_size, new.declared_mime, new.sha256, new.created_at)
-     is distinct from
-     (old.id, old.entity_id, old.kind, old.slot, old.bucket_id, old.object_path, old.original_name,
-      old.declared_size, old.declared_mime, old.sha256, old.created_at) then
-    raise exception using errcode = 'UL005', message = 'file rows never change; only verified_at is set by finalize',
-      hint = 'Remove the file and register a new one.';
-  end if;
-  if new.verified_at is distinct from old.verified_at and v_entity.status <> 'uploading' then
-    raise exception using errcode = 'UL005',
-      message = format('entity %s is %s: files are verified only while uploading', v_entity.id, v_entity.status);
-  end if;
-  return new;
+  return old;
 end
 $$;
 revoke all on function upload_lifecycle.guard_entity_file() from public;
 
 drop trigger if exists entity_files_guard on upload_lifecycle.entity_files;
 create trigger entity_files_guard
-  before insert or update or delete on upload_lifecycle.entity_files
+  before insert or delete on upload_lifecycle.entity_files
   for each row execute function upload_lifecycle.guard_entity_file();
+-- Updates: upload_lifecycle.guard_entity_file_change (a row whose identity, declaration or key
+-- changes) and upload_lifecycle.guard_entity_file_updates (the entity's status, once per statement).

@@ -1,8 +1,12 @@
 -- upload_lifecycle.register_files
 -- migrations: 0034_client_keys
 -- Registers every file of a JSON array for a locked entity: all or nothing, errors name the index.
--- One exception block around the whole loop (one subtransaction per call, not one per file): a
--- failure undoes the batch anyway, and v_at still names the file that failed.
+-- A batch of new, well-formed files (the first call of a client) is one INSERT of every row: the
+-- file guard still checks each row as it is inserted, in the order of the array. Anything else — a
+-- key already registered or repeated in the batch (replays), a malformed file, a row the guard
+-- refuses — goes file by file through register_file, which answers replays and names the index
+-- of the file that fails, exactly as the batch would have been refused or answered one by one.
+-- One exception block around each path (one subtransaction, not one per file).
 create or replace function upload_lifecycle.register_files(p_entity upload_lifecycle.entities, p_files jsonb)
 returns void
 language plpgsql
@@ -16,6 +20,7 @@ declare
   v_message text;
   v_detail text;
   v_hint text;
+  v_batch boolean;
 begin
   if p_files is null then
     return;
@@ -25,6 +30,40 @@ begin
       message = 'files must be a JSON array of {key?, slot, filename, size, mime, sha256?}',
       hint = 'Send an array, or leave files out.';
   end if;
+  if jsonb_array_length(p_files) = 0 then
+    return;
+  end if;
+
+  -- The batch path: every file an object with a whole size, a MIME type and a valid or no key,
+  -- no key twice, none registered yet. The rest of each file is the file guard's to check.
+  select coalesce(bool_and(
+           jsonb_typeof(a.file) = 'object'
+           and coalesce(a.file ->> 'size', '') ~ '^-?[0-9]{1,18}$'
+           and coalesce(lower(btrim(a.file ->> 'mime')) ~ '^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$', false)
+           and (a.file ->> 'key' is null or char_length(a.file ->> 'key') between 1 and 200)), false)
+         and count(a.file ->> 'key') = count(distinct a.file ->> 'key')
+         and not exists (
+           select 1 from upload_lifecycle.entity_files f
+           where f.entity_id = p_entity.id
+             and f.file_key in (select b.file ->> 'key' from jsonb_array_elements(p_files) as b(file)))
+    into v_batch
+    from jsonb_array_elements(p_files) as a(file);
+  if v_batch then
+    begin
+      insert into upload_lifecycle.entity_files
+        (entity_id, kind, slot, bucket_id, object_path, original_name, declared_size, declared_mime, sha256, file_key)
+      select p_entity.id, p_entity.kind, a.file ->> 'slot', '', '', a.file ->> 'filename',
+             (a.file ->> 'size')::bigint, lower(btrim(a.file ->> 'mime')),
+             nullif(lower(btrim(a.file ->> 'sha256')), ''), coalesce(a.file ->> 'key', gen_random_uuid()::text)
+      from jsonb_array_elements(p_files) with ordinality as a(file, n)
+      order by a.n;
+      return;
+    exception when sqlstate 'UL004' then
+      -- Refused by the guard: undone; file by file below names the index.
+      null;
+    end;
+  end if;
+
   begin
     for v_index in 0 .. jsonb_array_length(p_files) - 1 loop
       v_at := v_index;

@@ -15,6 +15,29 @@ set search_path = ''
 as $$
 begin
   return (
+    -- Each file's object by its unique (bucket_id, name), and mime_allowed once per distinct
+    -- (stored type, allowed types) rather than once per file: this answers every RPC.
+    with files as materialized (
+      select f.id, f.file_key, f.slot, f.original_name, f.declared_size, f.declared_mime, f.sha256,
+             f.bucket_id, f.object_path, f.verified_at, f.seq, r.max_bytes, r.allowed_mime_types,
+             o.id as object_id, o.owner_id as object_owner,
+             (o.metadata ->> 'size')::bigint as object_size, o.metadata ->> 'mimetype' as object_mime
+      from upload_lifecycle.entity_files f
+      join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
+      left join lateral (
+        select o.id, o.owner_id, o.metadata from storage.objects o
+        where o.bucket_id = f.bucket_id and o.name = f.object_path
+        limit 1 -- (bucket_id, name) is unique; the limit keeps this a lookup per file
+      ) o on true
+      where f.entity_id = p_entity_id
+    ),
+    stored_types as materialized (
+      select distinct object_mime, allowed_mime_types from files where object_id is not null
+    ),
+    allowed_types as materialized (
+      select t.object_mime, t.allowed_mime_types from stored_types t
+      where upload_lifecycle.mime_allowed(t.object_mime, t.allowed_mime_types)
+    )
     select jsonb_build_object(
       'entity_id', e.id,
       'kind', e.kind,
@@ -46,18 +69,17 @@ begin
                  'bucket_id', f.bucket_id,
                  'object_path', f.object_path,
                  'verified_at', f.verified_at,
-                 'object_exists', o.id is not null,
+                 'object_exists', f.object_id is not null,
                  'object_matches', coalesce(
-                   o.id is not null
-                   and o.owner_id = e.owner_id::text
-                   and (o.metadata ->> 'size')::bigint = f.declared_size
-                   and f.declared_size <= r.max_bytes
-                   and upload_lifecycle.mime_allowed(o.metadata ->> 'mimetype', r.allowed_mime_types), false))
+                   f.object_id is not null
+                   and f.object_owner = e.owner_id::text
+                   and f.object_size = f.declared_size
+                   and f.declared_size <= f.max_bytes
+                   and exists (select 1 from allowed_types t
+                               where t.object_mime is not distinct from f.object_mime
+                                 and t.allowed_mime_types is not distinct from f.allowed_mime_types), false))
                order by f.seq)
-        from upload_lifecycle.entity_files f
-        join upload_lifecycle.file_requirements r on r.kind = f.kind and r.slot = f.slot
-        left join storage.objects o on o.bucket_id = f.bucket_id and o.name = f.object_path
-        where f.entity_id = e.id), '[]'::jsonb),
+        from files f), '[]'::jsonb),
       -- The processing jobs of the current attempt, per file, with their derived objects.
       'jobs', coalesce((
         select jsonb_agg(jsonb_build_object(

@@ -1,0 +1,8 @@
+-- 0042 file update guard: the checks of an UPDATE of entity_files that read the entity run once
+-- per statement instead of once per row (finalize sets verified_at on every file of the entity).
+-- Guarantees, unchanged, for every role: a file row's identity, declaration and key never change
+-- (UL005, row by row, before the update: guard_entity_file_change); no file of a processing or
+-- completed entity changes (UL005) and verified_at changes only while the entity is uploading
+-- (UL005): guard_entity_file_updates, after each UPDATE statement, over every updated row, with
+-- the entity of each locked before its status is read, as the row guard did. From here on the row
+-- guard (guard_entity_file) checks inserts and deletes only.
