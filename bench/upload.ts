@@ -16,6 +16,10 @@
  * By hand: the lifecycle without the machine — the same RPCs called directly and bare tus, timed
  * end to end — so machine / by hand is the machine's own cost and by hand / bare the lifecycle's.
  *
+ * Where: the stand-in over PGlite (the embedded default; its SQL runs in WebAssembly on one thread,
+ * so the RPCs and the stand-in's object rows queue behind each other) and, with DATABASE_URL, over
+ * PostgreSQL 15 (native, a connection pool: what a Supabase project runs). Same code, same bytes.
+ *
  * Figures: machine throughput / bare throughput (target ≥ 0.95), machine / by hand, and MB/s.
  * `npx tsx bench/upload.ts [--quick]`; also a `Section` for bench/run.ts.
  */
@@ -35,6 +39,7 @@ import { selectIsBusy, selectPhase } from '../src/machines/upload-selectors.js';
 import { startLocalSupabase, type LocalSupabase } from '../src/server/local-supabase.js';
 import { createPgliteDb, createUser, type TestDb } from '../test/support/db.js';
 import { defineKind } from '../test/support/fixtures.js';
+import { createPgDb } from '../test/support/pg.js';
 
 const MB = 1024 * 1024;
 const CONCURRENCY = 3; // the machine's default
@@ -222,75 +227,102 @@ async function viaBareTus(
   }
 }
 
-export const upload: Section = async (ctx: BenchContext): Promise<Figure[]> => {
+/** The figures on one database behind the local stand-in: PGlite (the embedded default) or PostgreSQL. */
+async function onDatabase(ctx: BenchContext, db: TestDb, where: string): Promise<Figure[]> {
   const { count, size, rounds } = ctx.quick
     ? { count: 4, size: 1 * MB, rounds: 2 }
     : { count: 20, size: 5 * MB, rounds: 9 };
-  const db = await createPgliteDb();
-  try {
-    const userId = await createUser(db);
-    const { kind } = await defineKind(db, {
-      kind: 'bench_upload',
-      requirements: [
-        { slot: 'document', minCount: 1, maxCount: count, maxBytes: 8 * MB, allowedMimeTypes: [MIME] },
-      ],
-    });
-    const files = bodies(count, size);
-    const totalMb = (count * size) / MB;
-    // Warm-up at full size (JIT, plans, connection setup, the first big buffers), untimed: without
-    // it the first measured round of whichever path goes first is an outlier.
-    await viaMachine(db, userId, kind, files);
-    await viaBareTus(db, userId, kind, files, false);
-    await viaBareTus(db, userId, kind, files, true);
-    const handMs: number[] = [];
-    const {
+  const userId = await createUser(db);
+  const { kind } = await defineKind(db, {
+    kind: 'bench_upload',
+    requirements: [
+      { slot: 'document', minCount: 1, maxCount: count, maxBytes: 8 * MB, allowedMimeTypes: [MIME] },
+    ],
+  });
+  const files = bodies(count, size);
+  const totalMb = (count * size) / MB;
+  // Warm-up at full size (JIT, plans, connection setup, the first big buffers), untimed: without
+  // it the first measured round of whichever path goes first is an outlier.
+  await viaMachine(db, userId, kind, files);
+  await viaBareTus(db, userId, kind, files, false);
+  await viaBareTus(db, userId, kind, files, true);
+  const handMs: number[] = [];
+  const {
+    ratios,
+    as: machineMs,
+    bs: bareMs,
+  } = await ratioRounds(
+    rounds,
+    async () => {
+      const machine = 1 / (await viaMachine(db, userId, kind, files));
+      handMs.push(1 / (await viaBareTus(db, userId, kind, files, true)));
+      return machine;
+    },
+    async () => 1 / (await viaBareTus(db, userId, kind, files, false)),
+  );
+  const mbps = (inverseMs: number[]) => inverseMs.map((x) => totalMb * x * 1000);
+  const machineVsHand = machineMs.map((m, i) => m / handMs[i]!);
+  ctx.log(
+    `${where}, ${count} × ${size / MB} MB: machine ${median(mbps(machineMs)).toFixed(0)} MB/s, by hand ${median(mbps(handMs)).toFixed(0)} MB/s, bare tus ${median(mbps(bareMs)).toFixed(0)} MB/s (ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
+  );
+  const label = `${count} × ${size / MB} MB`;
+  const on = where === 'PGlite' ? '' : `, ${where}`;
+  return [
+    figure(
+      `upload throughput machine+adapter / bare tus (${label}${on})`,
       ratios,
-      as: machineMs,
-      bs: bareMs,
-    } = await ratioRounds(
-      rounds,
-      async () => {
-        const machine = 1 / (await viaMachine(db, userId, kind, files));
-        handMs.push(1 / (await viaBareTus(db, userId, kind, files, true)));
-        return machine;
-      },
-      async () => 1 / (await viaBareTus(db, userId, kind, files, false)),
-    );
-    const mbps = (inverseMs: number[]) => inverseMs.map((x) => totalMb * x * 1000);
-    const machineVsHand = machineMs.map((m, i) => m / handMs[i]!);
-    ctx.log(
-      `${count} × ${size / MB} MB: machine ${median(mbps(machineMs)).toFixed(0)} MB/s, by hand ${median(mbps(handMs)).toFixed(0)} MB/s, bare tus ${median(mbps(bareMs)).toFixed(0)} MB/s (ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
-    );
-    const label = `${count} × ${size / MB} MB`;
-    return [
-      figure(
-        `upload throughput machine+adapter / bare tus (${label})`,
-        ratios,
-        'ratio',
-        { op: '>=', value: 0.95 },
-        `machine timing includes create+start with ${count} files and finalize; bare: bytes only`,
-      ),
-      figure(
-        `RPCs per entity through the machine (${count} files)`,
-        [machineRpcs],
-        'calls',
-        { op: '<=', value: 2 },
-        'create_upload_draft(files, start_upload) + finalize_upload; transfers not counted',
-      ),
-      figure(
-        `upload throughput machine+adapter / same RPCs + tus by hand (${label})`,
-        machineVsHand,
-        'ratio',
-        undefined,
-        'the machine’s own cost: both run the whole lifecycle, 3 files at a time',
-      ),
-      figure(`upload throughput through the machine (${label})`, mbps(machineMs), 'MB/s'),
-      figure(`upload throughput by hand: RPCs + tus (${label})`, mbps(handMs), 'MB/s'),
-      figure(`upload throughput bare tus-js-client (${label})`, mbps(bareMs), 'MB/s'),
-    ];
+      'ratio',
+      { op: '>=', value: 0.95 },
+      `stand-in over ${where}; machine timing includes create+start with ${count} files and finalize; bare: bytes only`,
+    ),
+    ...(where === 'PGlite'
+      ? [
+          figure(
+            `RPCs per entity through the machine (${count} files)`,
+            [machineRpcs],
+            'calls',
+            { op: '<=', value: 2 },
+            'create_upload_draft(files, start_upload) + finalize_upload; transfers not counted',
+          ),
+        ]
+      : []),
+    figure(
+      `upload throughput machine+adapter / same RPCs + tus by hand (${label}${on})`,
+      machineVsHand,
+      'ratio',
+      undefined,
+      'the machine’s own cost: both run the whole lifecycle, 3 files at a time',
+    ),
+    figure(`upload throughput through the machine (${label}${on})`, mbps(machineMs), 'MB/s'),
+    figure(`upload throughput by hand: RPCs + tus (${label}${on})`, mbps(handMs), 'MB/s'),
+    figure(`upload throughput bare tus-js-client (${label}${on})`, mbps(bareMs), 'MB/s'),
+  ];
+}
+
+/**
+ * On PGlite (the embedded default: its SQL runs in WebAssembly, single-threaded, so every RPC and
+ * every object row of the stand-in queue on one thread) and, with DATABASE_URL, on PostgreSQL 15
+ * (native, a pool of connections: what a Supabase project runs).
+ */
+export const upload: Section = async (ctx: BenchContext): Promise<Figure[]> => {
+  const figures: Figure[] = [];
+  const lite = await createPgliteDb();
+  try {
+    figures.push(...(await onDatabase(ctx, lite, 'PGlite')));
   } finally {
-    await db.close();
+    await lite.close();
   }
+  if (!ctx.databaseUrl) {
+    ctx.log('upload on PostgreSQL: skipped (DATABASE_URL not set)');
+    return figures;
+  }
+  const pg = await createPgDb();
+  try {
+    figures.push(...(await onDatabase(ctx, pg, 'PostgreSQL 15')));
+  } finally {
+    await pg.close();
+  }
+  return figures;
 };
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
