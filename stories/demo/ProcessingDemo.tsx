@@ -3,13 +3,15 @@
  * running in this tab (`runWorker` over `sqlProcessingPort`), and `useUploadLifecycle` watching the
  * entity through `processing` until the database settles it. Three processors: `sha256` (checks the
  * hash the client declared), `slow` (a second and a half of work, so `processing` is visible) and
- * an optional `thumbnail` that stores a variant after the upload completed.
+ * an optional `thumbnail` of the cover image, made by the browser (decoded, fitted, re-encoded as
+ * WebP on an OffscreenCanvas) and shown once the worker stored it.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { createPgliteBackend, type PgliteBackend } from '../../src/adapters/pglite.js';
 import { useUploadLifecycle } from '../../src/react/index.js';
 import {
   defineProcessor,
+  ProcessingRejectedError,
   runWorker,
   sha256Processor,
   sqlProcessingPort,
@@ -20,12 +22,24 @@ import { samplePdf } from './samples.js';
 
 export const PROCESSING_KIND = 'checked_report';
 
-/** A 1×1 PNG: the "thumbnail" the optional processor stores as a variant. */
-const THUMBNAIL = Uint8Array.from(
-  atob('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg=='),
-  (c) => c.charCodeAt(0),
-);
+/** The box the thumbnail is fitted into (aspect ratio kept). */
+export const THUMBNAIL_BOX = 96;
 
+/** A real photo-like PNG drawn in the page (a gradient and a label), `width` × `height`. */
+async function drawnPng(width: number, height: number): Promise<File> {
+  const canvas = new OffscreenCanvas(width, height);
+  const g = canvas.getContext('2d')!;
+  const gradient = g.createLinearGradient(0, 0, width, height);
+  gradient.addColorStop(0, '#1d4ed8');
+  gradient.addColorStop(1, '#f59e0b');
+  g.fillStyle = gradient;
+  g.fillRect(0, 0, width, height);
+  g.fillStyle = '#fff';
+  g.font = `bold ${Math.round(height / 8)}px system-ui`;
+  g.fillText('upload-lifecycle', width / 12, height / 2);
+  const blob = await canvas.convertToBlob({ type: 'image/png' });
+  return new File([blob], 'cover.png', { type: 'image/png' });
+}
 const slow = defineProcessor({
   name: 'slow',
   run: ({ signal }) =>
@@ -35,13 +49,39 @@ const slow = defineProcessor({
     }),
 });
 
+/**
+ * The browser's thumbnail maker: the image decoded by the browser (`createImageBitmap`), drawn
+ * fitted into {@link THUMBNAIL_BOX} on an `OffscreenCanvas`, stored as a WebP variant. (A Node
+ * worker uses `thumbnailProcessor`, with sharp; the page has no sharp.) Bytes the browser cannot
+ * decode are a rejection: only this optional job dies.
+ */
 const thumbnail = defineProcessor({
   name: 'thumbnail',
   required: false,
-  run: async ({ putArtifact }) => ({ artifacts: [await putArtifact('thumb', THUMBNAIL, 'image/png')] }),
+  async run({ job, read, putArtifact }) {
+    const source = await new Response(await read()).blob();
+    let bitmap: ImageBitmap;
+    try {
+      bitmap = await createImageBitmap(new Blob([source], { type: job.mime }));
+    } catch (error) {
+      throw new ProcessingRejectedError(
+        `file ${job.fileId}: not an image the browser can decode`,
+        String(error),
+      );
+    }
+    const scale = Math.min(1, THUMBNAIL_BOX / bitmap.width, THUMBNAIL_BOX / bitmap.height);
+    const width = Math.max(1, Math.round(bitmap.width * scale));
+    const height = Math.max(1, Math.round(bitmap.height * scale));
+    const canvas = new OffscreenCanvas(width, height);
+    canvas.getContext('2d')!.drawImage(bitmap, 0, 0, width, height);
+    bitmap.close();
+    const webp = new Uint8Array(await (await canvas.convertToBlob({ type: 'image/webp' })).arrayBuffer());
+    const artifact = await putArtifact('thumbnail', webp, 'image/webp');
+    return { artifacts: [artifact], result: { width, height } };
+  },
 });
 
-/** The kind: one PDF (and an optional image slot, so the bucket takes the PNG variant). */
+/** The kind: one PDF, checked by the required processors, and an optional cover image with its thumbnail. */
 async function defineProcessingKind({ sql }: DemoDatabase): Promise<void> {
   await sql.query(
     `insert into upload_lifecycle.entity_kinds (kind, bucket_id, max_attempts)
@@ -58,15 +98,15 @@ async function defineProcessingKind({ sql }: DemoDatabase): Promise<void> {
       [PROCESSING_KIND, slot, min, mimes],
     );
   }
-  for (const [processor, required] of [
-    ['sha256', true],
-    ['slow', true],
-    ['thumbnail', false],
+  for (const [processor, slot, required] of [
+    ['sha256', 'document', true],
+    ['slow', 'document', true],
+    ['thumbnail', 'preview', false],
   ] as const) {
     await sql.query(
       `insert into upload_lifecycle.kind_processors (kind, processor, slot, required, max_attempts)
-       values ($1, $2, 'document', $3, 1) on conflict do nothing`,
-      [PROCESSING_KIND, processor, required],
+       values ($1, $2, $3, $4, 1) on conflict do nothing`,
+      [PROCESSING_KIND, processor, slot, required],
     );
   }
 }
@@ -78,8 +118,9 @@ function Upload({ backend, onReport }: { backend: PgliteBackend; onReport(): Wor
     sha256: true,
     watchIntervalsMs: [100, 200, 400],
   });
-  const send = (wrongChecksum: boolean) => {
+  const send = async (wrongChecksum: boolean) => {
     const file = samplePdf(200_000, wrongChecksum ? 'tampered.pdf' : 'checked.pdf');
+    const cover = await drawnPng(480, 320);
     upload.addFiles([
       {
         slot: 'document',
@@ -90,18 +131,27 @@ function Upload({ backend, onReport }: { backend: PgliteBackend; onReport(): Wor
         // Declared by hand: not the hash of these bytes, so the sha256 processor rejects them.
         ...(wrongChecksum && { sha256: 'f'.repeat(64) }),
       },
+      { slot: 'preview', body: cover, name: cover.name, type: cover.type, key: 'cover' },
     ]);
     upload.start();
   };
   const jobs = Object.values(upload.jobs).flat();
+  const variant = (upload.jobs.cover ?? []).find((j) => j.processor === 'thumbnail')?.artifacts[0];
+  const thumbnailUrl = useMemo(() => {
+    const bytes = variant && backend.objects.get(`${variant.bucketId}/${variant.objectPath}`);
+    return bytes
+      ? URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: variant.contentType }))
+      : null;
+  }, [backend, variant]);
+  useEffect(() => () => void (thumbnailUrl && URL.revokeObjectURL(thumbnailUrl)), [thumbnailUrl]);
   const report = onReport();
   return (
     <section>
       <p>
-        <button type="button" onClick={() => send(false)} disabled={upload.status !== 'idle'}>
+        <button type="button" onClick={() => void send(false)} disabled={upload.status !== 'idle'}>
           Upload a checked PDF
         </button>{' '}
-        <button type="button" onClick={() => send(true)} disabled={upload.status !== 'idle'}>
+        <button type="button" onClick={() => void send(true)} disabled={upload.status !== 'idle'}>
           Upload with a wrong checksum
         </button>
       </p>
@@ -118,6 +168,14 @@ function Upload({ backend, onReport }: { backend: PgliteBackend; onReport(): Wor
         ))}
       </ul>
       {upload.error && <p data-testid="processing-error">{upload.error.message}</p>}
+      {thumbnailUrl && (
+        <figure>
+          <img data-testid="thumbnail" src={thumbnailUrl} alt="the cover's thumbnail, made by the worker" />
+          <figcaption>
+            thumbnail variant: {variant!.contentType}, {variant!.size} bytes
+          </figcaption>
+        </figure>
+      )}
       <p data-testid="worker-report">
         {report ? `worker: ${report.completed} complete, ${report.failed} failed` : 'worker: starting'}
       </p>

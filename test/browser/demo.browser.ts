@@ -334,6 +334,20 @@ describe('state stories in Chromium', () => {
       await waitForText(page, 'processing-status', 'completed');
       await waitForText(page, 'processing-jobs', /sha256: complete[\s\S]*slow: complete/);
       await waitForText(page, 'processing-jobs', /thumbnail \(optional\): complete/);
+      // The variant is real: the browser decoded the 480×320 cover and fitted it into 96×96.
+      const img = page.getByTestId('thumbnail');
+      await img.waitFor({ timeout: LONG });
+      await page.waitForFunction(
+        () =>
+          (document.querySelector('[data-testid="thumbnail"]') as HTMLImageElement | null)?.complete === true,
+      );
+      expect(
+        await img.evaluate((el: HTMLImageElement) => [
+          el.naturalWidth,
+          el.naturalHeight,
+          el.src.startsWith('blob:'),
+        ]),
+      ).toEqual([96, 64, true]);
       await harness.screenshot(page, 'processing-completed');
 
       await page.getByRole('button', { name: 'Start over' }).click();
