@@ -3,9 +3,6 @@
  * (PostgREST rpc + Storage over the real migrations in PGlite), with every request checked
  * against the documented contracts: paths, headers, bodies, and error payloads → typed errors.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -16,27 +13,23 @@ import { EntityNotFoundError, InvalidFileError } from '../../src/errors.js';
 import { createUploadMachine } from '../../src/machines/upload.js';
 import { selectPhase } from '../../src/machines/upload-selectors.js';
 import { classifyFailure } from '../../src/machines/upload-retry.js';
-import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { type LocalSupabase } from '../../src/server/local-supabase.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind, eventsOf, statusOfRow } from '../support/fixtures.js';
 import { startFaultProxy } from '../../src/server/fault-proxy.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const MB = 1024 * 1024;
 let db: TestDb;
 let local: LocalSupabase;
-let directory: string;
 let userId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('');
+  ({ db, local } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   local.log.length = 0;

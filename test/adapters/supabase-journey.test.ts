@@ -3,9 +3,6 @@
  * Storage over the real migrations in PGlite): discard and list through `rpc()`, signed download
  * URLs through `createSignedUrls`, and the share handler reading a link with the service key.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -16,27 +13,23 @@ import {
 } from '../../src/adapters/supabase.js';
 import { isStorageTransferError, type UploadState } from '../../src/adapters/backend.js';
 import { EntityNotFoundError, NotAcceptingError } from '../../src/errors.js';
-import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { type LocalSupabase } from '../../src/server/local-supabase.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { noRealtime } from '../support/local-client.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 let db: TestDb;
 let local: LocalSupabase;
-let directory: string;
 let userId: string;
 let otherId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-journey-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('journey-');
+  ({ db, local } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   local.log.length = 0;

@@ -5,8 +5,6 @@
  * Storage, who may touch a tus upload URL, how refusals are rendered and in which order the write
  * rules apply, and RPCs with array arguments.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, type SupabaseClientOptions } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -19,8 +17,9 @@ import { createUploadMachine } from '../../src/machines/upload.js';
 import { classifyFailure } from '../../src/machines/upload-retry.js';
 import { selectPhase } from '../../src/machines/upload-selectors.js';
 import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind, statusOfRow } from '../support/fixtures.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const MB = 1024 * 1024;
 const PDF = 'application/pdf';
@@ -29,16 +28,12 @@ let local: LocalSupabase;
 let directory: string;
 let userId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('');
+  ({ db, local, directory } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   local.log.length = 0;

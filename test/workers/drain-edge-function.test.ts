@@ -4,8 +4,6 @@
  * package) against the local stack; the same handler in Node; and a database refusal inside
  * Storage reaching the drain's report as its typed error.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -14,31 +12,27 @@ import {
   drainStorageDeletions,
 } from '../../src/adapters/supabase.js';
 import { NotAcceptingError } from '../../src/errors.js';
-import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { type LocalSupabase } from '../../src/server/local-supabase.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { objectExists, queuedDeletions } from '../support/sweep.js';
 import { startEdgeFunction as startFunction } from './edge-function.js';
 import { localClient } from '../support/local-client.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const FUNCTION = join(root, 'supabase/functions/upload-lifecycle-drain/index.ts');
 let db: TestDb;
 let local: LocalSupabase;
-let directory: string;
 let userId: string;
 let bucketId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-drain-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('drain-');
+  ({ db, local } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   userId = await createUser(db);

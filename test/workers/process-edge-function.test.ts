@@ -6,12 +6,10 @@
  */
 import { createHash } from 'node:crypto';
 import sharp from 'sharp';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSupabaseBackend } from '../../src/adapters/supabase.js';
-import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
+import { type LocalSupabase } from '../../src/server/local-supabase.js';
 import {
   createProcessingHandler,
   runWorker,
@@ -20,10 +18,11 @@ import {
   thumbnailProcessor,
   typeProcessor,
 } from '../../src/workers/index.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { startEdgeFunction } from './edge-function.js';
 import { localClient } from '../support/local-client.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const root = resolve(import.meta.dirname, '../..');
 const FUNCTION = join(root, 'supabase/functions/upload-lifecycle-process/index.ts');
@@ -37,19 +36,14 @@ const hex = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('he
 
 let db: TestDb;
 let local: LocalSupabase;
-let directory: string;
 let userId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-process-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('process-');
+  ({ db, local } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   userId = await createUser(db);

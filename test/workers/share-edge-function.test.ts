@@ -3,34 +3,28 @@
  * supabase/functions/upload-lifecycle-share, unchanged, under real Deno 2 against the local stack.
  * Someone without an account opens the link and gets the upload and working download URLs.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createClient } from '@supabase/supabase-js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createSupabaseBackend } from '../../src/adapters/supabase.js';
-import { startLocalSupabase, type LocalSupabase } from '../../src/server/local-supabase.js';
-import { createPgliteDb, createUser, resetDb, type TestDb } from '../support/db.js';
+import { type LocalSupabase } from '../../src/server/local-supabase.js';
+import { createUser, resetDb, type TestDb } from '../support/db.js';
 import { defineKind } from '../support/fixtures.js';
 import { startEdgeFunction } from './edge-function.js';
 import { noRealtime } from '../support/local-client.js';
+import { startLocalStack, type LocalStack } from '../support/local-stack.js';
 
 const FUNCTION = resolve(import.meta.dirname, '../../supabase/functions/upload-lifecycle-share/index.ts');
 let db: TestDb;
 let local: LocalSupabase;
-let directory: string;
 let userId: string;
 
+let stack: LocalStack;
 beforeAll(async () => {
-  db = await createPgliteDb();
-  directory = await mkdtemp(join(tmpdir(), 'upload-lifecycle-share-'));
-  local = await startLocalSupabase(db, { directory });
+  stack = await startLocalStack('share-');
+  ({ db, local } = stack);
 });
-afterAll(async () => {
-  await local.close();
-  await db.close();
-  await rm(directory, { recursive: true, force: true });
-});
+afterAll(() => stack.close());
 beforeEach(async () => {
   await resetDb(db);
   userId = await createUser(db);
