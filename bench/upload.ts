@@ -23,22 +23,18 @@
  * Figures: machine throughput / bare throughput (target ≥ 0.95), machine / by hand, and MB/s.
  * `npx tsx bench/upload.ts [--quick]`; also a `Section` for bench/run.ts.
  */
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createClient } from '@supabase/supabase-js';
 import * as tus from 'tus-js-client';
 import { createActor, waitFor } from 'xstate';
 import { figure, median, ratioRounds, type BenchContext, type Figure, type Section } from './lib.js';
+import { prepare, startServer, type ServerHandle, type ServerRequest, type Started } from './upload-server.js';
 import type { Backend, RegisteredFile } from '../src/adapters/backend.js';
 import { createSupabaseBackend, SUPABASE_TUS_CHUNK_SIZE } from '../src/adapters/supabase.js';
 import { createUploadMachine } from '../src/machines/upload.js';
 import { selectIsBusy, selectPhase } from '../src/machines/upload-selectors.js';
-import { startLocalSupabase, type LocalSupabase } from '../src/server/local-supabase.js';
-import { createPgliteDb, createUser, type TestDb } from '../test/support/db.js';
-import { defineKind } from '../test/support/fixtures.js';
+import { createPgliteDb, type TestDb } from '../test/support/db.js';
 import { createPgDb } from '../test/support/pg.js';
 
 const MB = 1024 * 1024;
@@ -52,28 +48,75 @@ class NoRealtime {
   }
 }
 
-interface Server {
-  local: LocalSupabase;
+/**
+ * Where the server side runs: its user and kind, and a fresh stand-in per timing (`start`, then
+ * `stop` after the timing, untimed).
+ */
+interface Host {
+  userId: string;
+  kind: string;
+  start: () => Promise<Started>;
+  stop: () => Promise<void>;
   close: () => Promise<void>;
 }
 
-async function startServer(db: TestDb): Promise<Server> {
-  // Bytes go to memory (tmpfs) where there is one: the figure is the client's overhead, and disk
-  // writeback of 100 MB per timing stalls whichever path happens to be writing.
-  const directory = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bench-upload-'));
-  const local = await startLocalSupabase(db, { directory });
+/** The stand-in in this process (`--in-process`): client and server share one event loop. */
+async function inProcessHost(database: 'pglite' | 'postgres', count: number): Promise<Host> {
+  const db: TestDb = database === 'postgres' ? await createPgDb() : await createPgliteDb();
+  const { userId, kind } = await prepare(db, count, 8 * MB, MIME);
+  let server: ServerHandle | undefined;
   return {
-    local,
+    userId,
+    kind,
+    start: async () => (server = await startServer(db, userId)),
+    stop: async () => {
+      await server?.close();
+      server = undefined;
+    },
+    close: () => db.close(),
+  };
+}
+
+/** The stand-in and its database in a child process (bench/upload-server.ts), as in a deployment. */
+async function childHost(database: 'pglite' | 'postgres', count: number): Promise<Host> {
+  const child: ChildProcess = fork(fileURLToPath(new URL('./upload-server.ts', import.meta.url)), [], {
+    env: { ...process.env, BENCH_UPLOAD_SERVER: '1' },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const request = <T>(message: ServerRequest): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the bench server exited (${code}) during ${message.op}`));
+      child.once('exit', onExit);
+      child.once('message', (answer: { ok: boolean; value?: T; error?: string }) => {
+        child.off('exit', onExit);
+        if (answer.ok) resolve(answer.value as T);
+        else reject(new Error(`bench server, ${message.op}: ${answer.error}`));
+      });
+      child.send(message);
+    });
+  const { userId, kind } = await request<{ userId: string; kind: string }>({
+    op: 'init',
+    database,
+    count,
+    maxBytes: 8 * MB,
+    mime: MIME,
+  });
+  return {
+    userId,
+    kind,
+    start: () => request<Started>({ op: 'start' }),
+    stop: () => request<void>({ op: 'stop' }),
     close: async () => {
-      await local.close();
-      await rm(directory, { recursive: true, force: true });
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      await request<void>({ op: 'exit' });
+      await exited;
     },
   };
 }
 
-function supabaseFor(local: LocalSupabase, userId: string) {
-  return createClient(local.url, local.anonKey, {
-    accessToken: async () => local.tokenFor(userId),
+function supabaseFor(server: Started) {
+  return createClient(server.url, server.anonKey, {
+    accessToken: async () => server.token,
     realtime: { transport: NoRealtime as never },
   });
 }
@@ -90,10 +133,10 @@ function bodies(count: number, size: number): Uint8Array[] {
 let machineRpcs = 0;
 
 /** Milliseconds for the whole lifecycle through the machine. */
-async function viaMachine(db: TestDb, userId: string, kind: string, files: Uint8Array[]): Promise<number> {
-  const server = await startServer(db);
+async function viaMachine(host: Host, files: Uint8Array[]): Promise<number> {
+  const server = await host.start();
   try {
-    const adapter = createSupabaseBackend(supabaseFor(server.local, userId), { resumableThreshold: 0 });
+    const adapter = createSupabaseBackend(supabaseFor(server), { resumableThreshold: 0 });
     let rpcs = 0;
     const backend = Object.fromEntries(
       Object.entries(adapter).map(([name, value]) => [
@@ -108,7 +151,7 @@ async function viaMachine(db: TestDb, userId: string, kind: string, files: Uint8
     ) as unknown as Backend;
     const machine = createUploadMachine({ backend });
     const actor = createActor(machine, {
-      input: { kind, concurrency: CONCURRENCY, metadata: { bench: true } },
+      input: { kind: host.kind, concurrency: CONCURRENCY, metadata: { bench: true } },
     }).start();
     const started = performance.now();
     actor.send({
@@ -126,27 +169,26 @@ async function viaMachine(db: TestDb, userId: string, kind: string, files: Uint8
     machineRpcs = rpcs;
     return ms;
   } finally {
-    await server.close();
+    await host.stop();
   }
 }
 
 /** One object by bare tus-js-client, with the adapter's tus options. */
 function tusSend(
-  local: LocalSupabase,
-  userId: string,
+  server: Started,
   target: { bucketId: string; objectPath: string },
   body: Uint8Array,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
     const upload = new tus.Upload(Buffer.from(body), {
-      endpoint: `${local.url}/storage/v1/upload/resumable`,
+      endpoint: `${server.url}/storage/v1/upload/resumable`,
       uploadSize: body.length,
       chunkSize: SUPABASE_TUS_CHUNK_SIZE,
       retryDelays: null,
       uploadDataDuringCreation: true,
       headers: {
-        authorization: `Bearer ${local.tokenFor(userId)}`,
-        apikey: local.anonKey,
+        authorization: `Bearer ${server.token}`,
+        apikey: server.anonKey,
         'x-upsert': 'false',
       },
       metadata: {
@@ -179,16 +221,14 @@ async function pooled(n: number, work: (i: number) => Promise<void>): Promise<vo
  * lifecycle without the machine, to tell the machine's own cost from the lifecycle's.
  */
 async function viaBareTus(
-  db: TestDb,
-  userId: string,
-  kind: string,
+  host: Host,
   files: Uint8Array[],
   byHand: boolean,
 ): Promise<number> {
-  const server = await startServer(db);
+  const { kind } = host;
+  const server = await host.start();
   try {
-    const { local } = server;
-    const backend = createSupabaseBackend(supabaseFor(local, userId), { resumableThreshold: 0 });
+    const backend = createSupabaseBackend(supabaseFor(server), { resumableThreshold: 0 });
     const register = (entityId: string, i: number) =>
       backend.registerFile(entityId, {
         slot: 'document',
@@ -206,7 +246,7 @@ async function viaBareTus(
         mime: MIME,
       }));
       const state = await backend.createDraft({ kind, startUpload: true, files: registrations });
-      await pooled(files.length, (i) => tusSend(local, userId, state.files[i]!, files[i]!));
+      await pooled(files.length, (i) => tusSend(server, state.files[i]!, files[i]!));
       const done = await backend.finalizeUpload(state.entityId);
       if (done.status !== 'completed') throw new Error(`by-hand lifecycle ended ${done.status}`);
       return performance.now() - started;
@@ -215,7 +255,7 @@ async function viaBareTus(
     const targets: RegisteredFile[] = [];
     for (let i = 0; i < files.length; i++) targets.push(await register(draft.entityId, i));
     started = performance.now();
-    await pooled(files.length, (i) => tusSend(local, userId, targets[i]!, files[i]!));
+    await pooled(files.length, (i) => tusSend(server, targets[i]!, files[i]!));
     const ms = performance.now() - started;
     const state = await backend.getUploadState(draft.entityId);
     const stored = state.files.filter((f) => f.objectExists).length;
@@ -223,31 +263,29 @@ async function viaBareTus(
     await backend.finalizeUpload(draft.entityId); // untimed: leaves no unfinished entity behind
     return ms;
   } finally {
-    await server.close();
+    await host.stop();
   }
 }
 
-/** The figures on one database behind the local stand-in: PGlite (the embedded default) or PostgreSQL. */
-async function onDatabase(ctx: BenchContext, db: TestDb, where: string): Promise<Figure[]> {
-  const { count, size, rounds } = ctx.quick
+/** How many files, how big, how many rounds: set by `--quick`. */
+function shape(ctx: BenchContext): { count: number; size: number; rounds: number } {
+  return ctx.quick
     ? { count: 4, size: 1 * MB, rounds: 2 }
-    : // A round moves 100 MB in ~0.6 s with client and server in one process: single rounds
-      // swing ±30 % (0.62–1.54 on an idle machine), so many rounds, alternating order.
+    : // A round moves 100 MB in ~0.5 s: single rounds swing (±30 % with client and server in one
+      // process, less apart), so many rounds, alternating order.
       { count: 20, size: 5 * MB, rounds: 21 };
-  const userId = await createUser(db);
-  const { kind } = await defineKind(db, {
-    kind: 'bench_upload',
-    requirements: [
-      { slot: 'document', minCount: 1, maxCount: count, maxBytes: 8 * MB, allowedMimeTypes: [MIME] },
-    ],
-  });
+}
+
+/** The figures on one database behind the local stand-in: PGlite (the embedded default) or PostgreSQL. */
+async function onDatabase(ctx: BenchContext, host: Host, where: string): Promise<Figure[]> {
+  const { count, size, rounds } = shape(ctx);
   const files = bodies(count, size);
   const totalMb = (count * size) / MB;
   // Warm-up at full size (JIT, plans, connection setup, the first big buffers), untimed: without
   // it the first measured round of whichever path goes first is an outlier.
-  await viaMachine(db, userId, kind, files);
-  await viaBareTus(db, userId, kind, files, false);
-  await viaBareTus(db, userId, kind, files, true);
+  await viaMachine(host, files);
+  await viaBareTus(host, files, false);
+  await viaBareTus(host, files, true);
   const handMs: number[] = [];
   const {
     ratios,
@@ -256,11 +294,11 @@ async function onDatabase(ctx: BenchContext, db: TestDb, where: string): Promise
   } = await ratioRounds(
     rounds,
     async () => {
-      const machine = 1 / (await viaMachine(db, userId, kind, files));
-      handMs.push(1 / (await viaBareTus(db, userId, kind, files, true)));
+      const machine = 1 / (await viaMachine(host, files));
+      handMs.push(1 / (await viaBareTus(host, files, true)));
       return machine;
     },
-    async () => 1 / (await viaBareTus(db, userId, kind, files, false)),
+    async () => 1 / (await viaBareTus(host, files, false)),
   );
   const mbps = (inverseMs: number[]) => inverseMs.map((x) => totalMb * x * 1000);
   const machineVsHand = machineMs.map((m, i) => m / handMs[i]!);
@@ -280,7 +318,7 @@ async function onDatabase(ctx: BenchContext, db: TestDb, where: string): Promise
       { op: '>=', value: 0.95 },
       `stand-in over ${where}; machine timing includes create+start with ${count} files and finalize; bare: bytes only; geometric mean of the rounds ${geomean.toFixed(3)}`,
     ),
-    ...(where === 'PGlite'
+    ...(where.startsWith('PGlite')
       ? [
           figure(
             `RPCs per entity through the machine (${count} files)`,
@@ -307,31 +345,40 @@ async function onDatabase(ctx: BenchContext, db: TestDb, where: string): Promise
 /**
  * On PGlite (the embedded default: its SQL runs in WebAssembly, single-threaded, so every RPC and
  * every object row of the stand-in queue on one thread) and, with DATABASE_URL, on PostgreSQL 15
- * (native, a pool of connections: what a Supabase project runs).
+ * (native, a pool of connections: what a Supabase project runs). The server side runs in a child
+ * process, as it does in a deployment; `inProcess: true` (`--in-process`) keeps it in this one, the
+ * way the bench ran before (client and server then share one event loop and one heap).
  */
-export const upload: Section = async (ctx: BenchContext): Promise<Figure[]> => {
-  const figures: Figure[] = [];
-  const lite = await createPgliteDb();
-  try {
-    figures.push(...(await onDatabase(ctx, lite, 'PGlite')));
-  } finally {
-    await lite.close();
-  }
-  if (!ctx.databaseUrl) {
-    ctx.log('upload on PostgreSQL: skipped (DATABASE_URL not set)');
+export function uploadSection(options: { inProcess?: boolean } = {}): Section {
+  const hostFor = options.inProcess ? inProcessHost : childHost;
+  return async (ctx: BenchContext): Promise<Figure[]> => {
+    const figures: Figure[] = [];
+    const { count } = shape(ctx);
+    const suffix = options.inProcess ? ', in one process' : '';
+    const lite = await hostFor('pglite', count);
+    try {
+      figures.push(...(await onDatabase(ctx, lite, `PGlite${suffix}`)));
+    } finally {
+      await lite.close();
+    }
+    if (!ctx.databaseUrl) {
+      ctx.log('upload on PostgreSQL: skipped (DATABASE_URL not set)');
+      return figures;
+    }
+    const pg = await hostFor('postgres', count);
+    try {
+      figures.push(...(await onDatabase(ctx, pg, `PostgreSQL 15${suffix}`)));
+    } finally {
+      await pg.close();
+    }
     return figures;
-  }
-  const pg = await createPgDb();
-  try {
-    figures.push(...(await onDatabase(ctx, pg, 'PostgreSQL 15')));
-  } finally {
-    await pg.close();
-  }
-  return figures;
-};
+  };
+}
+
+export const upload: Section = uploadSection();
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const figures = await upload({
+  const figures = await uploadSection({ inProcess: process.argv.includes('--in-process') })({
     quick: process.argv.includes('--quick'),
     databaseUrl: process.env.DATABASE_URL,
     log: (line) => console.log(`  ${line}`),
