@@ -48,6 +48,15 @@ const MAX_COMMANDS = 40;
  * harness's reach.
  * Earlier (6bcc3fe, before the check skips): 19.7–19.8 seq per CPU second over 100 sequences on
  * an idler machine; 241a575 (before issue 17's deeper model): 17.5 seq/s.
+ * Then (cbd85dd → issue-17d), back to back on the same machine and load (load average ~2): one
+ * PGlite 23.6 → 35.0 seq/s (21.8 → 31.2 sequences per CPU second), two workers 36.9 → 50.3 seq/s.
+ * Two cuts: time travel on PGlite moves the database's clock instead of rewriting the timestamps
+ * with `session_replication_role = replica` — changing that setting discarded every cached plan of
+ * the session, so after each shift every RPC, trigger and check function planned its statements
+ * again (the shift itself was 2.5 ms; the re-planning it caused cost far more: the RPCs ran about
+ * twice as fast without it) —, and checkJobs' read is a prepared statement (observe round trip
+ * 2.4 → 1.8 ms). What is left is mostly the RPCs' own SQL and the visibility check (13 queries
+ * under RLS per changed state, ~0.75 ms).
  */
 export const BEFORE = {
   commit: 'cbca866',

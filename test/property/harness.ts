@@ -12,7 +12,7 @@ import { MODEL_KINDS, MODEL_USERS, emptyModel, type Capabilities } from '../supp
 import { firstCommand, lifecycleCommands, prepareShiftTimestamps, type Real } from './commands/index.js';
 import { REQUIRED_RPCS, rpcDriver, sqlDriver } from './driver.js';
 import { VISIBILITY_HELPER_SQL, checkCounters } from './invariants.js';
-import { pgliteRead, pgliteScript, runAs, type ClientWrites, type ScriptClient } from './sql.js';
+import { DbClock, pgliteRead, pgliteScript, runAs, type ClientWrites, type ScriptClient } from './sql.js';
 import { recordRun, stats } from './stats.js';
 
 /** The fixed default seed: `npm test` is reproducible; change it on purpose, never per run. */
@@ -108,6 +108,7 @@ export function withPgliteScript(pglite: PGlite): TestDb {
     },
     script: pgliteScript((text) => pglite.exec(text), written),
     read: pgliteRead((text) => pglite.exec(text)),
+    advanceClock: (hours) => DbClock.advance(hours),
     written,
   };
   return db;
@@ -212,15 +213,17 @@ export function lifecycleProperty(
       size: 'max',
       ...(settings.replayPath ? { replayPath: settings.replayPath } : {}),
     }),
-    async (commands) => {
-      const t0 = performance.now();
-      await beginRun(db);
-      stats.time.reset += performance.now() - t0;
-      const real = realFor(db, caps);
-      const model = emptyModel(caps);
-      await fc.asyncModelRun(() => ({ model, real }), [firstCommand(), ...commands]);
-      recordRun(model.depth);
-    },
+    (commands) =>
+      // The run's own database clock (PGlite's time travel, see DbClock).
+      DbClock.run(async () => {
+        const t0 = performance.now();
+        await beginRun(db);
+        stats.time.reset += performance.now() - t0;
+        const real = realFor(db, caps);
+        const model = emptyModel(caps);
+        await fc.asyncModelRun(() => ({ model, real }), [firstCommand(), ...commands]);
+        recordRun(model.depth);
+      }),
   );
 }
 

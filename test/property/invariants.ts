@@ -250,17 +250,26 @@ export const checkCounters = { reads: 0, skipped: 0, visibility: 0 };
  * The other reads the checks after a command make (today `checkJobs`' query), per PGlite client:
  * learnt the first time a check sends one, then sent in the same round trip as `observe`, and
  * answered from there while the client's write count has not moved since (see {@link checksClient}).
+ * Each is a prepared statement of the session (`PREPARE` the first time, `EXECUTE` after): an
+ * inline query is parsed and planned again at every check (checkJobs' join: about 1 ms on PGlite
+ * for a handful of rows), a prepared one keeps its plan — PostgreSQL re-plans it by itself when a
+ * table it reads changes. A prepared statement outlives the read-only transaction's rollback.
  */
 interface CheckReads {
   texts: string[];
+  /** The prepared statement of each text (`texts[i]` is `property_check_<n>`). */
+  names: Map<string, string>;
   answers: Map<string, { writes: number; rows: unknown[] }>;
 }
+
+/** Prepared statement names, unique in the process (two clients may share one session). */
+let preparedChecks = 0;
 
 const checkReads = new WeakMap<SqlClient, CheckReads>();
 
 function readsOf(db: SqlClient): CheckReads {
   let reads = checkReads.get(db);
-  if (!reads) checkReads.set(db, (reads = { texts: [], answers: new Map() }));
+  if (!reads) checkReads.set(db, (reads = { texts: [], names: new Map(), answers: new Map() }));
   return reads;
 }
 
@@ -284,8 +293,18 @@ export function checksClient(db: SqlClient): SqlClient {
       if (params?.length) return db.query<T>(text, params);
       const known = reads.answers.get(text);
       if (known && known.writes === written.writes) return { rows: known.rows as T[] };
-      const results = (await read(text)) as { rows: unknown[] }[];
-      if (!reads.texts.includes(text)) reads.texts.push(text);
+      let name = reads.names.get(text);
+      let results: { rows: unknown[] }[];
+      if (name) results = (await read(`execute ${name}`)) as { rows: unknown[] }[];
+      else {
+        name = `property_check_${preparedChecks++}`;
+        // begin, prepare, execute, rollback: the rows are the third result.
+        results = (
+          (await read(`prepare ${name} as ${text};\nexecute ${name}`)) as { rows: unknown[] }[]
+        ).slice(1);
+        reads.names.set(text, name);
+        reads.texts.push(text);
+      }
       const rows = results[1]!.rows;
       reads.answers.set(text, { writes: written.writes, rows });
       return { rows: rows as T[] };
@@ -319,7 +338,8 @@ export async function checkInvariants(model: LifecycleModel, db: SqlClient): Pro
       // One read-only round trip: observe, then the other checks' reads (answered to them by
       // checksClient at this write count).
       const reads = readsOf(db);
-      const results = (await client.read([observe, ...reads.texts].join(';\n'))) as {
+      const executes = reads.texts.map((text) => `execute ${reads.names.get(text)!}`);
+      const results = (await client.read([observe, ...executes].join(';\n'))) as {
         rows: Record<string, unknown>[];
       }[];
       answer = parse(results[1]!.rows[0]!.v);

@@ -69,7 +69,47 @@ export interface ScriptClient extends SqlClient {
    * database as it was, so it counts no write: the invariant checks read through it.
    */
   read?(text: string): Promise<unknown[]>;
+  /**
+   * PGlite: moves the database's clock `hours` forward (see {@link DbClock}) — time travel
+   * without writing a row, so without the trigger bypass that discards every cached plan.
+   */
+  advanceClock?(hours: number): void;
 }
+
+/**
+ * The clock of the PGlite databases of this thread, for time travel. PGlite (PostgreSQL compiled
+ * to WebAssembly) reads the time from the JavaScript `Date.now()` of the thread it runs in: now(),
+ * clock_timestamp(), every default and every trigger's now(). While {@link DbClock.run} runs (one
+ * property run: the harness wraps each), that clock runs `offsetMs` ahead of the real one, and
+ * advancing it ages every row of the database exactly as moving every stored timestamp into the
+ * past would (what the PostgreSQL suites still do, `property_test.shift_timestamps`): the SQL only
+ * ever compares a timestamp with now() or with another timestamp. Nothing else in a run reads
+ * `Date.now()` (the timings are performance.now()); the real clock is back when the run ends,
+ * thrown or not, and the next run's reset deletes every row this one wrote (but the audit log,
+ * which the checks read only after the run's watermark). Within a run time only moves forward.
+ */
+export const DbClock = {
+  offsetMs: 0,
+  active: false,
+  advance(hours: number): void {
+    if (!DbClock.active) throw new Error('DbClock.advance outside DbClock.run: the clock would not move');
+    DbClock.offsetMs += hours * 3_600_000;
+  },
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (DbClock.active) throw new Error('DbClock.run is not reentrant');
+    const real = Date.now;
+    DbClock.active = true;
+    DbClock.offsetMs = 0;
+    Date.now = () => real() + DbClock.offsetMs;
+    try {
+      return await fn();
+    } finally {
+      Date.now = real;
+      DbClock.active = false;
+      DbClock.offsetMs = 0;
+    }
+  },
+};
 
 export interface ScriptOptions {
   /**
