@@ -110,7 +110,8 @@ if (process.env.BENCH_UPLOAD_SERVER === '1' && process.send) {
           if (request.op === 'exit') process.disconnect();
         });
       },
-      (error: unknown) => process.send!({ ok: false, error: String(error instanceof Error ? error.stack : error) }),
+      (error: unknown) =>
+        process.send!({ ok: false, error: String(error instanceof Error ? error.stack : error) }),
     );
   });
 }
