@@ -3,7 +3,7 @@
  *
  * Runs the model-based property suites (test/property) deeper or replays a failure: the options
  * become PROPERTY_* environment variables read by test/property/harness.ts, then vitest runs.
- *   --runs N          sequences per suite (default: 1500 on PGlite, 200 on PostgreSQL)
+ *   --runs N          sequences per suite (default: 5000 on PGlite, 200 on PostgreSQL)
  *   --seed S          fast-check seed (default: the fixed seed printed by every run); with W
  *                     workers, worker i runs seed S + i, each printed
  *   --workers W       PGlite instances in worker threads (default: 2, or 1 on one core)

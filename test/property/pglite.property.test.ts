@@ -6,7 +6,7 @@ import { propertySettings } from './harness.js';
 import { assertLifecycleProperty } from './runner.js';
 import { coverageGaps } from './stats.js';
 
-const settings = propertySettings(1500, Math.min(2, availableParallelism()));
+const settings = propertySettings(5000, Math.min(2, availableParallelism()));
 
 describe('on PGlite: every command sequence', () => {
   it(`is accepted exactly when the lifecycle machine allows it, and keeps every invariant (${settings.numRuns} runs, ≤ ${settings.maxCommands} commands)`, async () => {
