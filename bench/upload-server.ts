@@ -34,74 +34,73 @@ export interface Started {
   token: string;
 }
 
-/** A running stand-in: where it listens, and how to close it and remove its bytes. */
-export interface ServerHandle extends Started {
+/** The server side of the bench: its user and kind, and a fresh stand-in per timing. */
+export interface ServerHost {
+  userId: string;
+  kind: string;
+  /** A fresh stand-in and byte directory (one at a time). */
+  start: () => Promise<Started>;
+  /** Closes the running stand-in and removes its bytes. */
+  stop: () => Promise<void>;
+  /** Stops, then closes the database. */
   close: () => Promise<void>;
 }
 
 /**
- * A fresh stand-in over `db` with its own byte directory. Bytes go to memory (tmpfs) where there
- * is one: disk writeback of 100 MB per timing stalls whichever path happens to be writing.
+ * A database (PGlite, or PostgreSQL 15 with DATABASE_URL) with the bench's user and kind — one
+ * slot of `count` files up to `maxBytes` of `mime` — and stand-ins over it. Each stand-in gets its
+ * own byte directory, in memory (tmpfs) where there is one: disk writeback of 100 MB per timing
+ * stalls whichever path happens to be writing.
  */
-export async function startServer(db: TestDb, userId: string): Promise<ServerHandle> {
-  const directory = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bench-upload-'));
-  const local: LocalSupabase = await startLocalSupabase(db, { directory });
-  return {
-    url: local.url,
-    anonKey: local.anonKey,
-    token: local.tokenFor(userId),
-    close: async () => {
-      await local.close();
-      await rm(directory, { recursive: true, force: true });
-    },
-  };
-}
-
-/** The bench's user and kind on `db`: one slot of `count` files up to `maxBytes` of `mime`. */
-export async function prepare(
-  db: TestDb,
+export async function serverHost(
+  database: 'pglite' | 'postgres',
   count: number,
   maxBytes: number,
   mime: string,
-): Promise<{ userId: string; kind: string }> {
+): Promise<ServerHost> {
+  const db: TestDb = database === 'postgres' ? await createPgDb() : await createPgliteDb();
   const userId = await createUser(db);
   const { kind } = await defineKind(db, {
     kind: 'bench_upload',
     requirements: [{ slot: 'document', minCount: 1, maxCount: count, maxBytes, allowedMimeTypes: [mime] }],
   });
-  return { userId, kind };
+  let running: { local: LocalSupabase; directory: string } | undefined;
+  const stop = async () => {
+    if (!running) return;
+    const { local, directory } = running;
+    running = undefined;
+    await local.close();
+    await rm(directory, { recursive: true, force: true });
+  };
+  return {
+    userId,
+    kind,
+    start: async () => {
+      if (running) throw new Error('a stand-in is already running');
+      const directory = await mkdtemp(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'bench-upload-'));
+      const local = await startLocalSupabase(db, { directory });
+      running = { local, directory };
+      return { url: local.url, anonKey: local.anonKey, token: local.tokenFor(userId) };
+    },
+    stop,
+    close: async () => {
+      await stop();
+      await db.close();
+    },
+  };
 }
 
 if (process.env.BENCH_UPLOAD_SERVER === '1' && process.send) {
-  let db: TestDb | undefined;
-  let userId = '';
-  let server: ServerHandle | undefined;
+  let host: ServerHost | undefined;
   const handle = async (request: ServerRequest): Promise<unknown> => {
-    switch (request.op) {
-      case 'init': {
-        db = request.database === 'postgres' ? await createPgDb() : await createPgliteDb();
-        const prepared = await prepare(db, request.count, request.maxBytes, request.mime);
-        userId = prepared.userId;
-        return prepared;
-      }
-      case 'start': {
-        if (!db) throw new Error('start before init');
-        if (server) throw new Error('a server is already running');
-        server = await startServer(db, userId);
-        const { close: _close, ...started } = server;
-        return started;
-      }
-      case 'stop': {
-        await server?.close();
-        server = undefined;
-        return {};
-      }
-      case 'exit': {
-        await server?.close();
-        await db?.close();
-        return {};
-      }
+    if (request.op === 'init') {
+      host = await serverHost(request.database, request.count, request.maxBytes, request.mime);
+      return { userId: host.userId, kind: host.kind };
     }
+    if (!host) throw new Error(`${request.op} before init`);
+    if (request.op === 'start') return host.start();
+    if (request.op === 'stop') return host.stop().then(() => ({}));
+    return host.close().then(() => ({}));
   };
   process.on('message', (request: ServerRequest) => {
     handle(request).then(

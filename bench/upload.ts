@@ -32,65 +32,26 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createClient } from '@supabase/supabase-js';
 import * as tus from 'tus-js-client';
 import { createActor, waitFor } from 'xstate';
 import { figure, median, type BenchContext, type Figure, type Section } from './lib.js';
-import {
-  prepare,
-  startServer,
-  type ServerHandle,
-  type ServerRequest,
-  type Started,
-} from './upload-server.js';
+import { serverHost, type ServerHost, type ServerRequest, type Started } from './upload-server.js';
 import type { Backend, RegisteredFile } from '../src/adapters/backend.js';
 import { createSupabaseBackend, SUPABASE_TUS_CHUNK_SIZE } from '../src/adapters/supabase.js';
 import { createUploadMachine } from '../src/machines/upload.js';
 import { selectIsBusy, selectPhase } from '../src/machines/upload-selectors.js';
-import { createPgliteDb, type TestDb } from '../test/support/db.js';
-import { createPgDb } from '../test/support/pg.js';
+import { localClient } from '../test/support/local-client.js';
 
 const MB = 1024 * 1024;
 const CONCURRENCY = 3; // the machine's default
 const MIME = 'application/pdf';
 
-/** Node 20 has no WebSocket and nothing here uses realtime: a transport that is never opened. */
-class NoRealtime {
-  constructor() {
-    throw new Error('realtime is not used here');
-  }
-}
-
-/**
- * Where the server side runs: its user and kind, and a fresh stand-in per timing (`start`, then
- * `stop` after the timing, untimed).
- */
-interface Host {
-  /** The stand-in runs in the bench's own process (`--in-process`). */
-  inProcess: boolean;
-  userId: string;
-  kind: string;
-  start: () => Promise<Started>;
-  stop: () => Promise<void>;
-  close: () => Promise<void>;
-}
+/** Where the server side runs (bench/upload-server.ts), and whether that is this process. */
+type Host = ServerHost & { inProcess: boolean };
 
 /** The stand-in in this process (`--in-process`): client and server share one event loop. */
 async function inProcessHost(database: 'pglite' | 'postgres', count: number): Promise<Host> {
-  const db: TestDb = database === 'postgres' ? await createPgDb() : await createPgliteDb();
-  const { userId, kind } = await prepare(db, count, 8 * MB, MIME);
-  let server: ServerHandle | undefined;
-  return {
-    inProcess: true,
-    userId,
-    kind,
-    start: async () => (server = await startServer(db, userId)),
-    stop: async () => {
-      await server?.close();
-      server = undefined;
-    },
-    close: () => db.close(),
-  };
+  return { ...(await serverHost(database, count, 8 * MB, MIME)), inProcess: true };
 }
 
 /** The stand-in and its database in a child process (bench/upload-server.ts), as in a deployment. */
@@ -133,10 +94,7 @@ export async function childHost(database: 'pglite' | 'postgres', count: number):
 }
 
 export function supabaseFor(server: Started) {
-  return createClient(server.url, server.anonKey, {
-    accessToken: async () => server.token,
-    realtime: { transport: NoRealtime as never },
-  });
+  return localClient(server.url, server.anonKey, server.token);
 }
 
 function bodies(count: number, size: number): Uint8Array[] {
