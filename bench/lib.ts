@@ -11,6 +11,11 @@ export interface Figure {
   met?: boolean;
   spread?: [number, number];
   rounds?: number;
+  /**
+   * 90 % confidence interval of the median (percentile bootstrap over the rounds, ≥ 8 rounds):
+   * where a target falls inside it, this run can neither claim nor deny it.
+   */
+  interval?: [number, number];
   note?: string;
 }
 
@@ -30,6 +35,28 @@ export function median(values: readonly number[]): number {
 
 export function spread(values: readonly number[]): [number, number] {
   return [Math.min(...values), Math.max(...values)];
+}
+
+/**
+ * The 90 % percentile-bootstrap interval of the median of `values`: 2,000 resamples drawn by a
+ * fixed-seed generator (mulberry32), so the same rounds always give the same interval.
+ */
+export function medianInterval(values: readonly number[], resamples = 2000): [number, number] {
+  let state = 0x2545f491;
+  const random = () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const medians: number[] = [];
+  const sample = new Array<number>(values.length);
+  for (let i = 0; i < resamples; i++) {
+    for (let j = 0; j < values.length; j++) sample[j] = values[Math.floor(random() * values.length)]!;
+    medians.push(median(sample));
+  }
+  medians.sort((a, b) => a - b);
+  return [medians[Math.floor(0.05 * (resamples - 1))]!, medians[Math.ceil(0.95 * (resamples - 1))]!];
 }
 
 export async function time(fn: () => Promise<unknown>): Promise<number> {
@@ -79,6 +106,9 @@ export function figure(
     unit,
     spread: spread(values).map((v) => Number(v.toFixed(3))) as [number, number],
     rounds: values.length,
+    ...(values.length >= 8
+      ? { interval: medianInterval(values).map((v) => Number(v.toFixed(3))) as [number, number] }
+      : {}),
     ...(target
       ? {
           target: `${target.op === '<=' ? '≤' : '≥'} ${target.value}`,

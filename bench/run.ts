@@ -39,11 +39,13 @@ for (const [name, load] of Object.entries(sections)) {
 const rows = Object.values(results).flat();
 const width = Math.max(...rows.map((r) => r.name.length), 10);
 console.log(
-  `\n${'figure'.padEnd(width)}  ${'value'.padStart(12)}  unit        target     met   spread (rounds)`,
+  `\n${'figure'.padEnd(width)}  ${'value'.padStart(12)}  unit        target     met   spread (rounds), 90 % interval of the median`,
 );
 for (const r of rows) {
   const met = r.met === undefined ? '' : r.met ? 'yes' : 'NO';
-  const sp = r.spread ? `${r.spread[0]}–${r.spread[1]} (${r.rounds})` : '';
+  const sp =
+    (r.spread ? `${r.spread[0]}–${r.spread[1]} (${r.rounds})` : '') +
+    (r.interval ? `, ${r.interval[0]}–${r.interval[1]}` : '');
   console.log(
     `${r.name.padEnd(width)}  ${String(r.value).padStart(12)}  ${r.unit.padEnd(10)}  ${(r.target ?? '').padEnd(9)}  ${met.padEnd(4)}  ${sp}`,
   );

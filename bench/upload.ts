@@ -26,7 +26,9 @@
  * so the RPCs and the stand-in's object rows queue behind each other) and, with DATABASE_URL, over
  * PostgreSQL 15 (native, a connection pool: what a Supabase project runs). Same code, same bytes.
  *
- * Figures: machine throughput / bare throughput (target ≥ 0.95), machine / by hand, and MB/s.
+ * Figures: machine throughput / bare throughput (target ≥ 0.95), machine / by hand, by hand / bare
+ * (the lifecycle's own ceiling: no client can beat its two RPCs), the two RPCs' milliseconds as the
+ * client waits, and MB/s; each with its rounds' spread and the 90 % interval of its median.
  * `npx tsx bench/upload.ts [--quick] [--in-process]` (`BENCH_ROUNDS=1` prints every round's MB/s);
  * also a `Section` for bench/run.ts.
  */
@@ -107,6 +109,12 @@ function bodies(count: number, size: number): Uint8Array[] {
 
 /** RPCs the machine made for its last entity (every Backend call but the byte transfers). */
 let machineRpcs = 0;
+
+/**
+ * The by-hand path's two RPCs (create with every file, finalize), in milliseconds per entity as
+ * the client waits for them: the lifecycle's fixed cost, which no client can make smaller.
+ */
+const handRpcMs: number[] = [];
 
 /** Milliseconds for the whole lifecycle through the machine. */
 async function viaMachine(host: Host, files: Uint8Array[]): Promise<number> {
@@ -218,10 +226,14 @@ async function viaBareTus(host: Host, files: Uint8Array[], byHand: boolean): Pro
         mime: MIME,
       }));
       const state = await backend.createDraft({ kind, startUpload: true, files: registrations });
+      const created = performance.now();
       await pooled(files.length, (i) => tusSend(server, state.files[i]!, files[i]!));
+      const transferred = performance.now();
       const done = await backend.finalizeUpload(state.entityId);
+      const finished = performance.now();
       if (done.status !== 'completed') throw new Error(`by-hand lifecycle ended ${done.status}`);
-      return performance.now() - started;
+      handRpcMs.push(created - started + (finished - transferred));
+      return finished - started;
     }
     const draft = await backend.createDraft({ kind, startUpload: true });
     const targets: RegisteredFile[] = [];
@@ -243,9 +255,10 @@ async function viaBareTus(host: Host, files: Uint8Array[], byHand: boolean): Pro
 function shape(ctx: BenchContext): { count: number; size: number; rounds: number } {
   return ctx.quick
     ? { count: 4, size: 1 * MB, rounds: 2 }
-    : // A round moves 100 MB in ~0.5 s: single rounds swing (±30 % with client and server in one
-      // process, less apart), so many rounds, alternating order.
-      { count: 20, size: 5 * MB, rounds: 24 };
+    : // A round moves 100 MB in ~0.5 s: single rounds swing (0.5–1.7 for the same paths on this
+      // shared two-core machine), so many rounds, alternating order; with 24 the median's 90 %
+      // interval was about ±0.05 wide, as wide as the distance to the target, so 48.
+      { count: 20, size: 5 * MB, rounds: 48 };
 }
 
 /** The figures on one database behind the local stand-in: PGlite (the embedded default) or PostgreSQL. */
@@ -280,6 +293,8 @@ async function onDatabase(ctx: BenchContext, host: Host, where: string): Promise
   const ratios = machineMs.map((m, i) => m / bareMs[i]!);
   const mbps = (inverseMs: number[]) => inverseMs.map((x) => totalMb * x * 1000);
   const machineVsHand = machineMs.map((m, i) => m / handMs[i]!);
+  const handVsBare = handMs.map((h, i) => h / bareMs[i]!);
+  const rpcMs = handRpcMs.splice(0).slice(-rounds);
   ctx.log(
     `${where}, ${count} × ${size / MB} MB: machine ${median(mbps(machineMs)).toFixed(0)} MB/s, by hand ${median(mbps(handMs)).toFixed(0)} MB/s, bare tus ${median(mbps(bareMs)).toFixed(0)} MB/s (ratios ${ratios.map((r) => r.toFixed(2)).join(' ')})`,
   );
@@ -298,7 +313,9 @@ async function onDatabase(ctx: BenchContext, host: Host, where: string): Promise
   const on = where === 'PGlite' ? '' : `, ${where}`;
   // The geometric mean is the average that suits ratios; the target stays on the median.
   const geomean = Math.exp(ratios.reduce((t, r) => t + Math.log(r), 0) / ratios.length);
-  ctx.log(`${where}: ratio median ${median(ratios).toFixed(3)}, geometric mean ${geomean.toFixed(3)}`);
+  ctx.log(
+    `${where}: ratio median ${median(ratios).toFixed(3)}, geometric mean ${geomean.toFixed(3)}; by hand / bare ${median(handVsBare).toFixed(3)} (the RPCs alone: ${median(rpcMs).toFixed(1)} ms per entity)`,
+  );
   return [
     figure(
       `upload throughput machine+adapter / bare tus (${label}${on})`,
@@ -324,6 +341,20 @@ async function onDatabase(ctx: BenchContext, host: Host, where: string): Promise
       'ratio',
       undefined,
       'the machine’s own cost: both run the whole lifecycle, 3 files at a time',
+    ),
+    figure(
+      `upload throughput same RPCs + tus by hand / bare tus (${label}${on})`,
+      handVsBare,
+      'ratio',
+      undefined,
+      'the lifecycle without the machine: what its two RPCs leave of bare tus, the ceiling of the machine’s ratio',
+    ),
+    figure(
+      `create_upload_draft (${count} files) + finalize_upload as the client waits (${on ? where : 'PGlite'})`,
+      rpcMs,
+      'ms',
+      undefined,
+      'by hand, per entity: HTTP, the stand-in and the database’s SQL',
     ),
     figure(`upload throughput through the machine (${label}${on})`, mbps(machineMs), 'MB/s'),
     figure(`upload throughput by hand: RPCs + tus (${label}${on})`, mbps(handMs), 'MB/s'),
