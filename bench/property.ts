@@ -172,7 +172,7 @@ async function workers(ctx: BenchContext, sizes: Sizes, n: number): Promise<Figu
       ceilings,
       'seq/s',
       undefined,
-      'the same rounds without the invariant checks\' time (slowest worker): what 100 seq/s would need the SQL under test itself to reach',
+      "the same rounds without the invariant checks' time (slowest worker): what 100 seq/s would need the SQL under test itself to reach",
     ),
   ];
 }
