@@ -164,7 +164,8 @@ function tusSend(
   body: Uint8Array,
 ): Promise<void> {
   return new Promise<void>((resolve, reject) => {
-    const upload = new tus.Upload(Buffer.from(body), {
+    // A view of the bytes, as the adapter sends them (`Buffer.from(uint8Array)` would copy them).
+    const upload = new tus.Upload(Buffer.from(body.buffer, body.byteOffset, body.byteLength), {
       endpoint: `${server.url}/storage/v1/upload/resumable`,
       uploadSize: body.length,
       chunkSize: SUPABASE_TUS_CHUNK_SIZE,

@@ -27,6 +27,7 @@ import { sha256Of } from './hash.js';
 import { signDownloads } from './signed-urls.js';
 import { abortError, networkError, storageError, storageFailure } from './storage-errors.js';
 import { rpcMethods } from './rpc.js';
+import { toTusInput } from './tus-input.js';
 
 /** Supabase's resumable endpoint requires exactly this chunk size. */
 export const SUPABASE_TUS_CHUNK_SIZE = 6 * 1024 * 1024;
@@ -224,15 +225,6 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
 }
 
 export type SupabaseBackend = ReturnType<typeof createSupabaseBackend>;
-
-/** tus-js-client takes a Buffer in Node and a Blob in browsers. */
-function toTusInput(body: Blob | Uint8Array): Blob | Uint8Array {
-  const NodeBuffer = (globalThis as { Buffer?: { from(b: Uint8Array): Uint8Array } }).Buffer;
-  const browser = typeof (globalThis as { window?: unknown }).window !== 'undefined';
-  if (body instanceof Uint8Array)
-    return NodeBuffer && !browser ? NodeBuffer.from(body) : new Blob([body as BlobPart]);
-  return body;
-}
 
 /**
  * A tus-js-client failure as a typed error ({@link storageFailure}; `sentToken` is the bearer of
