@@ -147,6 +147,8 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
     /** The bearer of the last request sent, to tell an expired token from a refusal. */
     let sentToken: string | undefined;
     const body = toTusInput(transfer.body);
+    /** Undone once the upload has settled: a later abort of the signal has nothing to stop. */
+    let onAbort = () => {};
     await new Promise<void>((resolve, reject) => {
       const upload = new tus.Upload(body as Blob, {
         ...options.tus,
@@ -188,14 +190,11 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
         },
         onError: (error) => reject(tusError(error, () => resumeUrls.delete(key), sentToken)),
       });
-      transfer.signal.addEventListener(
-        'abort',
-        () => {
-          void upload.abort(false);
-          reject(abortError());
-        },
-        { once: true },
-      );
+      onAbort = () => {
+        void upload.abort(false);
+        reject(abortError());
+      };
+      transfer.signal.addEventListener('abort', onAbort, { once: true });
       const known = resumeUrls.has(key);
       void (known ? Promise.resolve([]) : upload.findPreviousUploads())
         .then((previous) => {
@@ -204,7 +203,7 @@ export function createSupabaseBackend(client: SupabaseClient, options: SupabaseB
           upload.start();
         })
         .catch((error: unknown) => reject(networkError(error)));
-    });
+    }).finally(() => transfer.signal.removeEventListener('abort', onAbort));
   }
 
   return {

@@ -155,6 +155,8 @@ export function createUploadActors(backend: Backend, watch: WatchConfig = {}, ha
      */
     transfer: fromCallback<AnyEventObject, TransferInput>(({ input, sendBack, system }) => {
       const controller = new AbortController();
+      /** The transfer answered: stopping the actor then has no request to abort. */
+      let settled = false;
       const send = (event: TransferEvent) => {
         if (!controller.signal.aborted) sendBack(event);
       };
@@ -178,11 +180,21 @@ export function createUploadActors(backend: Backend, watch: WatchConfig = {}, ha
             onProgress: (bytesSent) => send({ type: 'TRANSFER.PROGRESS', key: input.key, bytesSent }),
           })
           .then(
-            () => send({ type: 'TRANSFER.DONE', key: input.key }),
-            (error: unknown) => send({ type: 'TRANSFER.ERROR', key: input.key, error }),
+            () => {
+              settled = true;
+              send({ type: 'TRANSFER.DONE', key: input.key });
+            },
+            (error: unknown) => {
+              settled = true;
+              send({ type: 'TRANSFER.ERROR', key: input.key, error });
+            },
           );
       }
-      return () => controller.abort();
+      // A transfer that answered is not aborted when its actor stops (the machine stops it on
+      // TRANSFER.DONE): an abort would only make the adapter build an error nobody reads.
+      return () => {
+        if (!settled) controller.abort();
+      };
     }),
   };
 }

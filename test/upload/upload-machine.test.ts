@@ -85,6 +85,29 @@ describe('upload machine', { timeout: 10_000 }, () => {
     ]);
   });
 
+  it('does not abort a transfer that already answered when its actor stops (nothing is left to cancel)', async () => {
+    const fake = createFakeBackend();
+    const signals: AbortSignal[] = [];
+    const upload = fake.backend.uploadObject;
+    fake.backend.uploadObject = (transfer) => {
+      signals.push(transfer.signal);
+      return upload(transfer);
+    };
+    const { actor } = await toDraft(fake);
+    actor.send({
+      type: 'ADD_FILES',
+      files: [
+        { slot: 'document', body: pdf(), name: 'a.pdf' },
+        { slot: 'photos', body: png(), name: 'p.png' },
+      ],
+    });
+    actor.send({ type: 'START' });
+    await waitFor(actor, (s) => selectPhase(s) === 'completed');
+    actor.stop();
+    expect(signals).toHaveLength(2);
+    expect(signals.map((s) => s.aborted)).toEqual([false, false]);
+  });
+
   it('enters completed only when finalize_upload answers completed', async () => {
     const fake = createFakeBackend();
     const { actor } = await toDraft(fake);
