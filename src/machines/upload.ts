@@ -429,6 +429,14 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           status: null,
         });
       }),
+      /**
+       * Completed: no event of a completed upload sends a byte again, so the machine lets go of
+       * the files' bytes — an app that keeps finished uploads on screen (their actors alive) holds
+       * no file contents (a Uint8Array body is the whole file in memory).
+       */
+      releaseBytes: ({ system }) => {
+        bytesOf(system).clear();
+      },
       /** Completed before a deferred DISCARD could run: a completed upload is final; say so, typed. */
       dropStaleDiscard: enqueueActions(({ context, enqueue }) => {
         if (!context.discardRequested) return;
@@ -1040,6 +1048,7 @@ export function createUploadMachine(options: CreateUploadMachineOptions) {
           'dropStaleRemovals',
           { type: 'dropStaleCancel', params: { phase: 'completed' } },
           'dropStaleDiscard',
+          'releaseBytes',
         ],
         on: {
           ...refusals('completed'),

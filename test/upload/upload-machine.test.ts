@@ -14,6 +14,7 @@ import {
   type UploadSnapshot,
 } from '../../src/machines/upload-selectors.js';
 import { backoffDelay, DEFAULT_RETRY } from '../../src/machines/upload-retry.js';
+import { bytesOf } from '../../src/machines/upload-actors.js';
 import { networkError, StorageTransferError } from '../../src/adapters/backend.js';
 import { createFakeBackend, REQUIREMENTS, type FakeBackend } from './fake-backend.js';
 
@@ -85,7 +86,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     ]);
   });
 
-  it('does not abort a transfer that already answered when its actor stops (nothing is left to cancel)', async () => {
+  it('does not abort a transfer that already answered when its actor stops, and lets go of the bytes once completed', async () => {
     const fake = createFakeBackend();
     const signals: AbortSignal[] = [];
     const upload = fake.backend.uploadObject;
@@ -103,6 +104,8 @@ describe('upload machine', { timeout: 10_000 }, () => {
     });
     actor.send({ type: 'START' });
     await waitFor(actor, (s) => selectPhase(s) === 'completed');
+    // Completed: the machine holds none of the files' bytes any more.
+    expect(bytesOf(actor.system).size).toBe(0);
     actor.stop();
     expect(signals).toHaveLength(2);
     expect(signals.map((s) => s.aborted)).toEqual([false, false]);
