@@ -48,6 +48,18 @@ function start(fake: FakeBackend, input: UploadInput = {}) {
 
 const inPhase = (phase: string) => (s: UploadSnapshot) => selectPhase(s) === phase;
 
+/** ADD_FILES with a PDF document and a PNG photo, then START. */
+function addTwoFilesAndStart(actor: ReturnType<typeof start>['actor']) {
+  actor.send({
+    type: 'ADD_FILES',
+    files: [
+      { slot: 'document', body: pdf(), name: 'a.pdf' },
+      { slot: 'photos', body: png(), name: 'p.png' },
+    ],
+  });
+  actor.send({ type: 'START' });
+}
+
 async function toDraft(fake: FakeBackend, input: UploadInput = {}) {
   const ctx = start(fake, input);
   ctx.actor.send({ type: 'CREATE', metadata: { title: 'Q3' } });
@@ -59,14 +71,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
   it('goes idle → creating → draft → starting → uploading → finalizing → completed on the database answers', async () => {
     const fake = createFakeBackend();
     const { actor, phases } = await toDraft(fake);
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     const done = await waitFor(actor, (s) => selectPhase(s) === 'completed');
 
     expect(phases).toEqual(['idle', 'creating', 'draft', 'starting', 'uploading', 'finalizing', 'completed']);
@@ -95,14 +100,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
       return upload(transfer);
     };
     const { actor } = await toDraft(fake);
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     await waitFor(actor, (s) => selectPhase(s) === 'completed');
     // Completed: the machine holds none of the files' bytes any more.
     expect(bytesOf(actor.system).size).toBe(0);
@@ -272,14 +270,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     const fake = createFakeBackend();
     fake.control.stallTransfers = true;
     const { actor } = await toDraft(fake);
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     await fake.stalled(2);
     const signals = fake.pending.map((p) => p.transfer.signal);
 
@@ -325,14 +316,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     const fake = createFakeBackend();
     const { actor } = await toDraft(fake, { retry: { attempts: 1 } });
     fake.control.stallTransfers = true;
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     await fake.stalled(2);
     fake.pending.shift()!.fail(networkError(new Error('reset')));
     await waitFor(actor, (s) => s.context.files[0]!.status === 'error');
@@ -348,14 +332,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
     const fake = createFakeBackend();
     fake.control.stallTransfers = true;
     const { actor } = await toDraft(fake);
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     await fake.stalled(2);
     const photo = fake.pending[1]!;
     actor.send({ type: 'REMOVE_FILE', key: 'f2' });
@@ -376,14 +353,7 @@ describe('upload machine', { timeout: 10_000 }, () => {
       return startUpload(entityId, files);
     };
     const { actor } = await toDraft(fake);
-    actor.send({
-      type: 'ADD_FILES',
-      files: [
-        { slot: 'document', body: pdf(), name: 'a.pdf' },
-        { slot: 'photos', body: png(), name: 'p.png' },
-      ],
-    });
-    actor.send({ type: 'START' });
+    addTwoFilesAndStart(actor);
     expect(selectPhase(actor.getSnapshot())).toBe('starting');
     actor.send({ type: 'REMOVE_FILE', key: 'f2' });
     expect(actor.getSnapshot().context.files.map((f) => f.key)).toEqual(['f1']);
